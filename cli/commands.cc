@@ -1,0 +1,40 @@
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "space/suggest.h"
+
+namespace hwnas::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> kCommands = {
+      {"space", "architectures and search spaces: validate, show, sample", run_space},
+      {"presets", "list the built-in reference architectures", run_presets},
+      {"version", "print the version, git commit and library versions", run_version},
+  };
+  return kCommands;
+}
+
+int dispatch(const std::vector<Command>& table, const std::string& prog, const Args& args) {
+  auto usage = [&](std::FILE* out) {
+    fmt::print(out, "usage: {} <command> [options]   ('{} <command> --help' for its options)\n\ncommands:\n", prog, prog);
+    for (const Command& c : table) fmt::print(out, "  {:<10} {}\n", c.name, c.summary);
+  };
+  if (args.empty()) {
+    usage(stderr);
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    usage(stdout);
+    return kExitOk;
+  }
+  for (const Command& c : table) {
+    if (c.name == args[0]) return c.run(Args(args.begin() + 1, args.end()));
+  }
+  std::vector<std::string> names;
+  for (const Command& c : table) names.emplace_back(c.name);
+  const std::string hint = space::did_you_mean(args[0], names);
+  throw UsageError(fmt::format("unknown command '{}'{}; see '{} --help'", args[0],
+                               hint.empty() ? "" : fmt::format(": did you mean '{}'?", hint), prog));
+}
+
+}  // namespace hwnas::cli

@@ -1,0 +1,118 @@
+// The op table: every op of a lowered network with its shapes, parameters, MACs and bytes. This is
+// the one place shapes and counts are defined; backends translate these ops, they never recount.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "space/arch.h"
+#include "space/result.h"
+
+namespace hwnas::space {
+
+enum class OpKind : std::uint8_t {
+  conv2d,            // dense convolution (patch embed, overlapping conv, SRA reduction, bconv)
+  dwconv2d,          // depthwise 3×3 (ConvFFN)
+  deform_conv2d,     // DTM's deformable conv: bilinear sampling at learned offsets + conv
+  linear,            // y = x·Wᵀ (+ b) over rows (tokens)
+  attention,         // softmax(q·kᵀ·scale (+ rel-pos bias))·v, batched over heads (× windows)
+  layer_norm,
+  batch_norm,
+  gelu,
+  relu,
+  add,               // residual sum or position-embedding add
+  avg_pool2d,        // HiLo Lo-Fi key/value pooling
+  max_pool1d,        // HVT token pooling
+  window_partition,  // Swin/HiLo window split (with Swin's cyclic shift), inverse included
+  patch_gather,      // Swin patch merging's 2×2 neighbourhood concat
+  pad,               // zero padding to a window multiple (HiLo), cropped back after
+  concat,            // cls token prepend / HiLo branch concat
+  mean_tokens,       // mean over tokens (head)
+  select_token,      // cls token (head)
+  kCount
+};
+std::string_view name_of(OpKind k);
+
+struct ConvShape {
+  std::int64_t in_c = 0, out_c = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  std::int64_t kernel = 0, stride = 1, padding = 0, groups = 1;
+  bool bias = true;
+};
+struct LinearShape {
+  std::int64_t rows = 0, in = 0, out = 0;
+  bool bias = true;
+};
+struct AttentionShape {
+  std::int64_t batch = 0;  // heads × windows
+  std::int64_t q_len = 0, kv_len = 0, head_dim = 0;
+  bool rel_pos_bias = false;
+};
+
+struct Op {
+  OpKind kind = OpKind::add;
+  std::string name;  // dotted, relative to its unit: "attn.qkv", "mlp.fc1", "norm1"
+  ConvShape conv;          // conv2d, dwconv2d, deform_conv2d
+  LinearShape linear;      // linear
+  AttentionShape attn;     // attention
+  std::int64_t elements = 0;  // output elements (per image)
+  std::int64_t params = 0;
+  std::int64_t macs = 0;        // executed multiply-accumulates (SEEDS §9 primary count)
+  std::int64_t paper_macs = 0;  // the source repo's flops() count for this op (SEEDS §9)
+  std::int64_t in_bytes = 0;    // activations read (fp32)
+  std::int64_t out_bytes = 0;   // activations written (fp32)
+  std::int64_t weight_bytes() const { return params * 4; }
+};
+
+enum class UnitKind : std::uint8_t { stem, downsample, block, head, kCount };
+std::string_view name_of(UnitKind k);
+
+// Token layout between units: a spatial grid h×w (or, after HVT pooling, a plain sequence of n)
+// plus `extra` non-spatial tokens (the cls token).
+struct Tokens {
+  std::int64_t h = 0, w = 0;
+  std::int64_t n = 0;      // spatial tokens (h·w while `grid`)
+  bool grid = true;
+  std::int64_t extra = 0;  // cls token
+  std::int64_t total() const { return n + extra; }
+};
+
+// A unit is what gets timed on its own: the stem, a downsample, a block, the head.
+struct Unit {
+  UnitKind kind = UnitKind::block;
+  int stage = -1;
+  int block = -1;
+  std::string label;  // "stem", "stages.1.downsample", "stages.2.blocks.3", "head"
+  Tokens in, out;
+  std::int64_t in_dim = 0, out_dim = 0;
+  std::vector<Op> ops;
+};
+
+// Paper-count convention (SEEDS §9): which extra terms a source repo's flops() adds to executed MACs.
+struct PaperRules {
+  bool layer_norm = false;         // +C·N per LayerNorm of blocks and patch embeds
+  bool conv_bias = false;          // +C_out per output position on dwconv, DTM conv and offset conv
+  std::int64_t dtm_offset_channels = 8;  // offset conv counted with this many output channels
+  bool dtm_batch_norm = false;     // +C_out·H·W for DTM's BatchNorm
+  bool final_norm_stage3 = false;  // final norm counted at the stage-3 token count (H₀W₀/2⁴)
+  bool merge_norm = false;         // Swin patch merging LN counted as H·W·C (its input)
+};
+Result<PaperRules> paper_rules(std::string_view convention);
+
+struct Lowered {
+  std::vector<Unit> units;
+};
+
+// Output grid of a stem/downsample on an h×w input ({0, 0} when the kernel does not fit).
+struct Grid {
+  std::int64_t h = 0, w = 0;
+};
+Grid patch_output(const Patch& p, Grid in);
+
+// Shapes and counts for a validated Arch (see validate.h). Checked 64-bit arithmetic: a network
+// whose counts overflow is an error, not a wrap-around.
+Result<Lowered> lower(const Arch& arch);
+
+}  // namespace hwnas::space

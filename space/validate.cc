@@ -1,0 +1,131 @@
+#include "space/validate.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "space/ops.h"
+#include "space/spec_error.h"
+
+namespace hwnas::space {
+namespace {
+
+using detail::SpecError;
+
+void range(const std::string& path, std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  if (v < lo || v > hi) throw SpecError(path, fmt::format("must be in [{}, {}] (got {})", lo, hi, v));
+}
+
+void check_patch(const Patch& p, const std::string& path, bool is_stem) {
+  switch (p.kind) {
+    case PatchKind::patch:
+    case PatchKind::overlap:
+      range(path + ".kernel", p.kernel, 1, kMaxKernel);
+      range(path + ".stride", p.stride, 1, kMaxKernel);
+      range(path + ".padding", p.padding, 0, p.kernel - 1);
+      return;
+    case PatchKind::none:
+    case PatchKind::merge:
+    case PatchKind::dtm:
+      if (is_stem) throw SpecError(path + ".kind", fmt::format("a stem must be 'patch' or 'overlap' (got '{}')", name_of(p.kind)));
+      return;
+    case PatchKind::kCount:
+      break;
+  }
+  throw SpecError(path + ".kind", "invalid kind");
+}
+
+void check_mixer(const Mixer& m, const Stage& st, const std::string& path) {
+  switch (m.kind) {
+    case MixerKind::none:
+    case MixerKind::skip:
+    case MixerKind::normskip:
+    case MixerKind::msa:
+      return;
+    case MixerKind::hilo:
+      if (!(m.hilo_alpha >= 0.0 && m.hilo_alpha <= 1.0))
+        throw SpecError(path + ".alpha", fmt::format("must be in [0, 1] (got {})", m.hilo_alpha));
+      range(path + ".window", m.hilo_window, 1, kMaxKernel);
+      return;
+    case MixerKind::window:
+      range(path + ".size", m.window_size, 1, 1024);
+      return;
+    case MixerKind::sra:
+      range(path + ".ratio", m.sra_ratio, 1, kMaxKernel);
+      return;
+    case MixerKind::bconv:
+      if (m.bconv_kernel != 1 && m.bconv_kernel != 3)
+        throw SpecError(path + ".kernel", fmt::format("must be 1 or 3 (got {})", m.bconv_kernel));
+      if (st.dim / st.heads < 1) throw SpecError(path, "needs at least one channel per head");
+      return;
+    case MixerKind::kCount:
+      break;
+  }
+  throw SpecError(path + ".kind", "invalid kind");
+}
+
+void check_structure(const Arch& a) {
+  range("input.height", a.input.height, 1, kMaxResolution);
+  range("input.width", a.input.width, 1, kMaxResolution);
+  range("input.channels", a.input.channels, 1, kMaxChannels);
+  range("input.classes", a.input.classes, 1, kMaxClasses);
+  if (!(a.norm_eps > 0.0 && a.norm_eps < 1.0)) throw SpecError("norm_eps", fmt::format("must be in (0, 1) (got {})", a.norm_eps));
+  check_patch(a.stem, "stem", true);
+  if (a.stages.empty()) throw SpecError("stages", "must have at least one stage");
+  range("stages", static_cast<std::int64_t>(a.stages.size()), 1, kMaxStages);
+  if (a.cls_token && a.stages.size() != 1) throw SpecError("cls_token", "a cls token needs a single-stage network");
+  for (std::size_t s = 0; s < a.stages.size(); ++s) {
+    const Stage& st = a.stages[s];
+    const std::string sp = fmt::format("stages[{}]", s);
+    range(sp + ".dim", st.dim, 1, kMaxDim);
+    range(sp + ".heads", st.heads, 1, st.dim);
+    if (st.dim % st.heads != 0) throw SpecError(sp + ".heads", fmt::format("must divide dim {} (got {})", st.dim, st.heads));
+    if (s == 0 && st.downsample.kind != PatchKind::none)
+      throw SpecError(sp + ".downsample", "stage 0 takes the stem's output: its downsample must be 'none'");
+    if (s > 0) check_patch(st.downsample, sp + ".downsample", false);
+    if (st.blocks.empty()) throw SpecError(sp + ".blocks", "a stage needs at least one block");
+    range(sp + ".blocks", static_cast<std::int64_t>(st.blocks.size()), 1, kMaxBlocksPerStage);
+    for (std::size_t b = 0; b < st.blocks.size(); ++b) {
+      const Block& blk = st.blocks[b];
+      const std::string bp = fmt::format("{}.blocks[{}]", sp, b);
+      check_mixer(blk.mixer, st, bp + ".mixer");
+      if (blk.ffn.kind != FfnKind::none) range(bp + ".ffn.hidden", blk.ffn.hidden, 1, kMaxHidden);
+    }
+  }
+}
+
+// Applies the source repos' own rules so that equal networks have equal IR.
+void normalise(Arch& a, const Lowered& net) {
+  for (const Unit& u : net.units) {
+    if (u.kind != UnitKind::block) continue;
+    Mixer& m = a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer;
+    if (m.kind == MixerKind::window && u.in.grid && std::min(u.in.h, u.in.w) <= m.window_size) {
+      m.window_size = std::min(u.in.h, u.in.w);  // Swin: the window is the whole map, no shift
+      m.window_shift = false;
+    }
+  }
+  for (Stage& st : a.stages) {
+    for (Block& b : st.blocks) {
+      if (b.mixer.kind == MixerKind::hilo && b.mixer.hilo_window == 1) b.mixer.hilo_alpha = 1.0;
+      if (b.ffn.kind == FfnKind::none) b.ffn.hidden = 0;
+    }
+  }
+}
+
+}  // namespace
+
+Result<Arch> validate(Arch arch) {
+  try {
+    check_structure(arch);
+  } catch (const SpecError& e) {
+    return Error{e.what()};
+  }
+  auto net = lower(arch);
+  if (!net) return net.error();
+  normalise(arch, *net);
+  auto again = lower(arch);
+  if (!again) return again.error();
+  return arch;
+}
+
+}  // namespace hwnas::space

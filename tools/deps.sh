@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hwnas needs that are missing. As root it runs apt-get; otherwise it
+# prints the exact command to run and fails.
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ ccache git pkg-config
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
+  libsqlite3-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+)
+# Extra packages for the test command: clang for the fuzz target.
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(clang)
+fi
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+if [[ $(id -u) -eq 0 ]]; then
+  echo "hwnas: installing missing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "hwnas: missing Debian packages; run:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
