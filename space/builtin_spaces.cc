@@ -7,7 +7,7 @@ namespace hwnas::space {
 namespace {
 
 // Around LITv2-S (3.7 GMACs): attention-free early stages, a choice of every mixer kind in stage 3,
-// FinerCut removal in the last two stages. Spans roughly 1-8 GMACs at 224.
+// FinerCut removal in the last two stages. Spans roughly 1-8 GMACs at 224 (median ~3).
 constexpr const char* kHybridVit = R"json({
   "name": "hybrid-vit",
   "description": "Hybrid ViT around LITv2-S: MLP/ConvFFN early stages, HiLo/MSA/window/SRA/conv mixers later, sublayer removal",
@@ -18,22 +18,22 @@ constexpr const char* kHybridVit = R"json({
     "head": {"kind": "mean", "norm": true}
   },
   "stages": [
-    {"depth": [1, 2, 3], "dim": [64, 96], "head_dim": [32],
+    {"depth": [1, 2, 3], "dim": [64, 96, 128], "head_dim": [32],
      "mixer": ["none"],
-     "ffn": {"kind": "convffn", "ratio": [2, 3, 4]}},
-    {"depth": [1, 2, 3], "dim": [128, 192], "head_dim": [32],
+     "ffn": {"kind": "convffn", "ratio": [3, 4]}},
+    {"depth": [1, 2, 3], "dim": [128, 192, 256], "head_dim": [32],
      "downsample": ["dtm", {"kind": "patch", "kernel": 2, "norm": true}],
      "mixer": ["none", {"kind": "hilo", "alpha": 0.9, "window": 4}],
-     "ffn": {"kind": "convffn", "ratio": [2, 3, 4]}},
-    {"depth": [2, 4, 6, 8], "dim": [256, 320, 384], "head_dim": [32, 64],
+     "ffn": {"kind": "convffn", "ratio": [3, 4]}},
+    {"depth": [6, 8, 10, 12, 14], "dim": [256, 320, 384, 448, 512, 576], "head_dim": [32, 64],
      "downsample": ["dtm", {"kind": "patch", "kernel": 2, "norm": true}],
-     "mixer": ["none", "msa", {"kind": "hilo", "alpha": [0.5, 0.7, 0.9], "window": 2},
+     "mixer": ["msa", {"kind": "hilo", "alpha": [0.5, 0.7, 0.9], "window": 2},
                {"kind": "window", "size": 7}, {"kind": "sra", "ratio": 2}, {"kind": "bconv", "kernel": [1, 3]}],
      "ffn": {"kind": ["convffn", "mlp"], "ratio": [2, 3, 4]},
      "removable": true},
-    {"depth": [1, 2, 3], "dim": [512, 640, 768], "head_dim": [32, 64],
+    {"depth": [1, 2, 3], "dim": [512, 640, 768, 1024], "head_dim": [32, 64],
      "downsample": ["dtm", {"kind": "patch", "kernel": 2, "norm": true}],
-     "mixer": ["none", "msa", {"kind": "hilo", "alpha": 0.9, "window": 1}],
+     "mixer": ["msa", {"kind": "hilo", "alpha": 0.9, "window": 1}],
      "ffn": {"kind": ["convffn", "mlp"], "ratio": [2, 3, 4]},
      "removable": true}
   ]

@@ -74,7 +74,14 @@ const nlohmann::json* ObjectReader::get(std::string_view key) {
 
 const nlohmann::json& ObjectReader::required(std::string_view key) {
   const nlohmann::json* v = get(key);
-  if (v == nullptr) throw SpecError(path(key), "is required");
+  if (v == nullptr) {
+    // A key that is a typo of the missing one is the likelier mistake: name it.
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (used_.count(it.key()) == 0 && !did_you_mean(it.key(), {std::string(key)}).empty())
+        throw SpecError(path(it.key()), fmt::format("unknown key (did you mean '{}'?)", key));
+    }
+    throw SpecError(path(key), "is required");
+  }
   return *v;
 }
 

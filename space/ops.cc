@@ -42,6 +42,7 @@ class UnitBuilder {
     op.params = add(mul(in, out), bias ? out : 0);
     op.macs = mul(rows, in, out);
     op.elements = mul(rows, out);
+    op.channels = out;
     op.in_bytes = mul(rows, in, kF32Bytes);
     return push(std::move(op));
   }
@@ -56,6 +57,7 @@ class UnitBuilder {
     op.params = add(mul(c.out_c, taps), c.bias ? c.out_c : 0);
     op.macs = mul(positions, c.out_c, taps);
     op.elements = mul(positions, c.out_c);
+    op.channels = c.out_c;
     op.in_bytes = mul(c.in_c, c.in_h, c.in_w, kF32Bytes);
     Op& pushed = push(std::move(op));
     if (paper_bias && rules_.conv_bias && c.bias) pushed.paper_macs = add(pushed.paper_macs, pushed.elements);
@@ -67,9 +69,10 @@ class UnitBuilder {
     op.kind = OpKind::attention;
     op.name = std::move(name);
     op.attn = a;
-    op.macs = mul(2, a.batch, a.q_len, a.kv_len, a.head_dim);
-    op.elements = mul(a.batch, a.q_len, a.head_dim);
-    op.in_bytes = mul(a.batch, add(a.q_len, mul(2, a.kv_len)), a.head_dim, kF32Bytes);
+    op.macs = mul(2, a.batch(), a.q_len, a.kv_len, a.head_dim);
+    op.elements = mul(a.batch(), a.q_len, a.head_dim);
+    op.channels = mul(a.heads, a.head_dim);
+    op.in_bytes = mul(a.batch(), add(a.q_len, mul(2, a.kv_len)), a.head_dim, kF32Bytes);
     return push(std::move(op));
   }
 
@@ -85,16 +88,18 @@ class UnitBuilder {
     op.name = std::move(name);
     op.params = mul(2, channels);
     op.elements = mul(rows, channels);
+    op.channels = channels;
     op.in_bytes = mul(op.elements, kF32Bytes);
     return push(std::move(op));
   }
 
   // Elementwise / data-movement op writing `elements`, reading `in_elements`.
-  Op& simple(OpKind kind, std::string name, std::int64_t elements, std::int64_t in_elements,
+  Op& simple(OpKind kind, std::string name, std::int64_t channels, std::int64_t elements, std::int64_t in_elements,
              std::int64_t params = 0) {
     Op op;
     op.kind = kind;
     op.name = std::move(name);
+    op.channels = channels;
     op.elements = elements;
     op.params = params;
     op.in_bytes = mul(in_elements, kF32Bytes);
@@ -178,7 +183,7 @@ class Lowering {
     patch_conv(ub, arch_.stem, arch_.stages.at(0).dim, "stem");
     stem_tokens_ = tokens_.n;
     if (arch_.cls_token) {
-      ub.simple(OpKind::concat, "cls_token", mul(add(tokens_.n, 1), dim_), mul(tokens_.n, dim_), dim_);
+      ub.simple(OpKind::concat, "cls_token", dim_, mul(add(tokens_.n, 1), dim_), mul(tokens_.n, dim_), dim_);
       tokens_.extra = 1;
     }
     stage_entry(ub, 0);
@@ -189,7 +194,7 @@ class Lowering {
     const Stage& st = arch_.stages[static_cast<std::size_t>(s)];
     if (st.pos_embed) {
       const std::int64_t el = mul(tokens_.total(), dim_);
-      ub.simple(OpKind::add, "pos_embed", el, mul(2, el), el);
+      ub.simple(OpKind::add, "pos_embed", dim_, el, mul(2, el), el);
     }
   }
 
@@ -221,7 +226,7 @@ class Lowering {
         if (!tokens_.grid || tokens_.h % 2 != 0 || tokens_.w % 2 != 0)
           throw SpecError(path, fmt::format("patch merging needs an even token grid, got {}x{}", tokens_.h, tokens_.w));
         const std::int64_t rows = mul(tokens_.h / 2, tokens_.w / 2);
-        ub.simple(OpKind::patch_gather, "gather", mul(rows, 4, dim_), mul(tokens_.n, dim_));
+        ub.simple(OpKind::patch_gather, "gather", mul(4, dim_), mul(rows, 4, dim_), mul(tokens_.n, dim_));
         ub.layer_norm("norm", rows, mul(4, dim_));
         ub.linear("reduction", rows, mul(4, dim_), st.dim, /*bias=*/false);
         set_grid(tokens_.h / 2, tokens_.w / 2);
@@ -253,7 +258,7 @@ class Lowering {
         ub.conv(OpKind::deform_conv2d, "dconv", c, /*paper_bias=*/true);
         Op& bn = ub.norm(OpKind::batch_norm, "norm", mul(c.out_h, c.out_w), st.dim);
         if (rules_.dtm_batch_norm) bn.paper_macs = bn.elements;  // C_out·H·W (SEEDS: 2C·(H/2)(W/2))
-        ub.simple(OpKind::gelu, "act", bn.elements, bn.elements);
+        ub.simple(OpKind::gelu, "act", st.dim, bn.elements, bn.elements);
         set_grid(c.out_h, c.out_w);
         dim_ = st.dim;
         break;
@@ -267,7 +272,7 @@ class Lowering {
 
   void residual(UnitBuilder& ub, const std::string& name) {
     const std::int64_t el = mul(tokens_.total(), dim_);
-    ub.simple(OpKind::add, name, el, mul(2, el));
+    ub.simple(OpKind::add, name, dim_, el, mul(2, el));
   }
 
   void mixer(UnitBuilder& ub, const Stage& st, const Mixer& m, const std::string& path) {
@@ -294,7 +299,7 @@ class Lowering {
           throw SpecError(path + ".rel_pos", "a relative position bias needs a spatial grid without a cls token");
         ub.layer_norm("norm1", T, D);
         ub.linear("attn.qkv", T, D, mul(3, D), true);
-        Op& a = ub.attention("attn.core", {heads, T, T, d, m.msa_rel_pos});
+        Op& a = ub.attention("attn.core", {1, heads, T, T, d, m.msa_rel_pos});
         if (m.msa_rel_pos) a.params = mul(2 * tokens_.h - 1, 2 * tokens_.w - 1, heads);
         ub.linear("attn.proj", T, D, D, true);
         residual(ub, "attn.residual");
@@ -310,39 +315,40 @@ class Lowering {
         const std::int64_t np = mul(hp, wp), nw = np / (s * s);
         ub.layer_norm("norm1", T, D);
         const bool padded = hp != tokens_.h || wp != tokens_.w;
-        if (padded) ub.simple(OpKind::pad, "attn.pad", mul(np, D), mul(tokens_.n, D));
+        if (padded) ub.simple(OpKind::pad, "attn.pad", D, mul(np, D), mul(tokens_.n, D));
         if (h > 0) {
           ub.linear("attn.h_qkv", np, D, mul(3, h_dim), true);
-          ub.simple(OpKind::window_partition, "attn.h_partition", mul(np, 3, h_dim), mul(np, 3, h_dim));
-          ub.attention("attn.h_core", {mul(nw, h), s * s, s * s, d, false});
+          ub.simple(OpKind::window_partition, "attn.h_partition", mul(3, h_dim), mul(np, 3, h_dim), mul(np, 3, h_dim));
+          ub.attention("attn.h_core", {nw, h, s * s, s * s, d, false});
           ub.linear("attn.h_proj", np, h_dim, h_dim, true);
         }
         if (l > 0) {
-          if (s > 1) ub.simple(OpKind::avg_pool2d, "attn.l_pool", mul(nw, D), mul(np, D));
+          if (s > 1) ub.simple(OpKind::avg_pool2d, "attn.l_pool", D, mul(nw, D), mul(np, D));
           ub.linear("attn.l_q", np, D, l_dim, true);
           ub.linear("attn.l_kv", nw, D, mul(2, l_dim), true);
-          ub.attention("attn.l_core", {l, np, nw, d, false});
+          ub.attention("attn.l_core", {1, l, np, nw, d, false});
           ub.linear("attn.l_proj", np, l_dim, l_dim, true);
         }
-        if (h > 0 && l > 0) ub.simple(OpKind::concat, "attn.concat", mul(np, D), mul(np, D));
-        if (padded) ub.simple(OpKind::pad, "attn.crop", mul(tokens_.n, D), mul(np, D));
+        if (h > 0 && l > 0) ub.simple(OpKind::concat, "attn.concat", D, mul(np, D), mul(np, D));
+        if (padded) ub.simple(OpKind::pad, "attn.crop", D, mul(tokens_.n, D), mul(np, D));
         residual(ub, "attn.residual");
         return;
       }
       case MixerKind::window: {
         need_grid("window attention");
-        const std::int64_t w = m.window_size;
+        // Swin: a window not smaller than the map becomes the map (validate() writes this back).
+        const std::int64_t w = std::min({m.window_size, tokens_.h, tokens_.w});
         if (tokens_.h % w != 0 || tokens_.w % w != 0)
           throw SpecError(path + ".size", fmt::format("window {} does not divide the {}x{} token grid", w, tokens_.h, tokens_.w));
         const std::int64_t nw = (tokens_.h / w) * (tokens_.w / w);
         const std::int64_t N = tokens_.n;
         ub.layer_norm("norm1", N, D);
-        ub.simple(OpKind::window_partition, "attn.partition", mul(N, D), mul(N, D));
+        ub.simple(OpKind::window_partition, "attn.partition", D, mul(N, D), mul(N, D));
         ub.linear("attn.qkv", N, D, mul(3, D), true);
-        Op& a = ub.attention("attn.core", {mul(nw, heads), w * w, w * w, d, true});
+        Op& a = ub.attention("attn.core", {nw, heads, w * w, w * w, d, true});
         a.params = mul(2 * w - 1, 2 * w - 1, heads);
         ub.linear("attn.proj", N, D, D, true);
-        ub.simple(OpKind::window_partition, "attn.merge", mul(N, D), mul(N, D));
+        ub.simple(OpKind::window_partition, "attn.merge", D, mul(N, D), mul(N, D));
         residual(ub, "attn.residual");
         return;
       }
@@ -370,7 +376,7 @@ class Lowering {
           ub.layer_norm("attn.norm", nkv, D);
         }
         ub.linear("attn.kv", nkv, D, mul(2, D), true);
-        ub.attention("attn.core", {heads, N, nkv, d, false});
+        ub.attention("attn.core", {1, heads, N, nkv, d, false});
         ub.linear("attn.proj", N, D, D, true);
         residual(ub, "attn.residual");
         return;
@@ -391,9 +397,9 @@ class Lowering {
         c.out_w = tokens_.w;
         ub.conv(OpKind::conv2d, "attn.conv", c, /*paper_bias=*/false);
         ub.norm(OpKind::batch_norm, "attn.bn", tokens_.n, d);
-        ub.simple(OpKind::relu, "attn.act", mul(tokens_.n, d), mul(tokens_.n, d));
+        ub.simple(OpKind::relu, "attn.act", d, mul(tokens_.n, d), mul(tokens_.n, d));
         ub.linear("attn.proj", tokens_.n, d, D, true);
-        if (tokens_.extra > 0) ub.simple(OpKind::concat, "attn.cls_bypass", mul(T, D), mul(T, D));
+        if (tokens_.extra > 0) ub.simple(OpKind::concat, "attn.cls_bypass", D, mul(T, D), mul(T, D));
         residual(ub, "attn.residual");
         return;
       }
@@ -411,7 +417,7 @@ class Lowering {
       case FfnKind::mlp:
         ub.layer_norm("norm2", T, D);
         ub.linear("mlp.fc1", T, D, f.hidden, true);
-        ub.simple(OpKind::gelu, "mlp.act", mul(T, f.hidden), mul(T, f.hidden));
+        ub.simple(OpKind::gelu, "mlp.act", f.hidden, mul(T, f.hidden), mul(T, f.hidden));
         ub.linear("mlp.fc2", T, f.hidden, D, true);
         residual(ub, "mlp.residual");
         return;
@@ -432,7 +438,7 @@ class Lowering {
         c.padding = 1;
         c.groups = f.hidden;
         ub.conv(OpKind::dwconv2d, "mlp.dwconv", c, /*paper_bias=*/true);
-        ub.simple(OpKind::gelu, "mlp.act", mul(N, f.hidden), mul(N, f.hidden));
+        ub.simple(OpKind::gelu, "mlp.act", f.hidden, mul(N, f.hidden), mul(N, f.hidden));
         ub.linear("mlp.fc2", N, f.hidden, D, true);
         residual(ub, "mlp.residual");
         return;
@@ -455,9 +461,9 @@ class Lowering {
       if (tokens_.n < 3)
         throw SpecError(path + ".pool", fmt::format("token pooling (kernel 3, stride 2) needs at least 3 tokens, got {}", tokens_.n));
       const std::int64_t n_out = (tokens_.n - 3) / 2 + 1;
-      ub.simple(OpKind::max_pool1d, "pool", mul(n_out, dim_), mul(tokens_.n, dim_));
+      ub.simple(OpKind::max_pool1d, "pool", dim_, mul(n_out, dim_), mul(tokens_.n, dim_));
       tokens_ = Tokens{0, 0, n_out, false, 0};
-      ub.simple(OpKind::add, "pos_embed", mul(n_out, dim_), mul(2, n_out, dim_), mul(n_out, dim_));
+      ub.simple(OpKind::add, "pos_embed", dim_, mul(n_out, dim_), mul(2, n_out, dim_), mul(n_out, dim_));
     }
     end(u);
   }
@@ -472,12 +478,12 @@ class Lowering {
     }
     if (arch_.head.kind == HeadKind::cls) {
       if (tokens_.extra == 0) throw SpecError("head.kind", "'cls' needs \"cls_token\": true");
-      ub.simple(OpKind::select_token, "select_cls", dim_, dim_);
+      ub.simple(OpKind::select_token, "select_cls", dim_, dim_, dim_);
     } else {
       if (tokens_.extra > 0) throw SpecError("head.kind", "'mean' with a cls token is not supported: use 'cls'");
-      ub.simple(OpKind::mean_tokens, "pool", dim_, mul(tokens_.n, dim_));
+      ub.simple(OpKind::mean_tokens, "pool", dim_, dim_, mul(tokens_.n, dim_));
     }
-    ub.linear("head", 1, dim_, arch_.input.classes, true);
+    ub.linear("fc", 1, dim_, arch_.input.classes, true);
     tokens_ = Tokens{1, 1, 1, false, 0};
     dim_ = arch_.input.classes;
     end(u);

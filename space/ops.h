@@ -46,9 +46,11 @@ struct LinearShape {
   bool bias = true;
 };
 struct AttentionShape {
-  std::int64_t batch = 0;  // heads × windows
+  std::int64_t windows = 1;  // independent windows per image (Swin, HiLo Hi-Fi); 1 for global
+  std::int64_t heads = 0;
   std::int64_t q_len = 0, kv_len = 0, head_dim = 0;
   bool rel_pos_bias = false;
+  std::int64_t batch() const { return windows * heads; }
 };
 
 struct Op {
@@ -58,6 +60,7 @@ struct Op {
   LinearShape linear;      // linear
   AttentionShape attn;     // attention
   std::int64_t elements = 0;  // output elements (per image)
+  std::int64_t channels = 0;  // last dimension of the output (norms, elementwise, embeddings)
   std::int64_t params = 0;
   std::int64_t macs = 0;        // executed multiply-accumulates (SEEDS §9 primary count)
   std::int64_t paper_macs = 0;  // the source repo's flops() count for this op (SEEDS §9)

@@ -58,7 +58,10 @@ std::vector<Mixer> expand_mixers(const json& v, const std::string& path) {
       combos = std::move(next);
       if (combos.size() > 4096) throw SpecError(ip, "expands to more than 4096 choices");
     }
-    for (const json& c : combos) out.push_back(detail::read_mixer(c, ip));
+    for (const json& c : combos) {
+      out.push_back(detail::read_mixer(c, ip));
+      detail::check_mixer(out.back(), ip);
+    }
   }
   return out;
 }
@@ -72,7 +75,10 @@ StageSpace read_stage_space(const json& j, const std::string& path, std::size_t 
   if (index > 0) {
     const auto items = list_of(r.any("downsample"), r.path("downsample"));
     for (std::size_t i = 0; i < items.size(); ++i)
+    {
       st.downsamples.push_back(detail::read_patch(items[i], detail::index_path(r.path("downsample"), i)));
+      detail::check_patch(st.downsamples.back(), detail::index_path(r.path("downsample"), i), false);
+    }
   } else {
     st.downsamples.push_back(Patch{});
   }
@@ -104,6 +110,7 @@ SearchSpace read_space(const json& j, const std::string& source) {
     if (const json* in = br.get("input")) sp.base.input = detail::read_input(*in, "base.input");
     sp.base.norm_eps = br.number("norm_eps", 0.0, 1.0, 1e-6);
     sp.base.stem = detail::read_patch(br.object("stem"), "base.stem");
+    detail::check_patch(sp.base.stem, "base.stem", true);
     sp.base.cls_token = br.boolean("cls_token", false);
     if (const json* h = br.get("head")) sp.base.head = detail::read_head(*h, "base.head");
     br.finish();

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "space/checked.h"
+#include "space/count.h"
 #include "space/ops.h"
 #include "space/spec_error.h"
 
@@ -15,6 +17,10 @@ using detail::SpecError;
 void range(const std::string& path, std::int64_t v, std::int64_t lo, std::int64_t hi) {
   if (v < lo || v > hi) throw SpecError(path, fmt::format("must be in [{}, {}] (got {})", lo, hi, v));
 }
+
+}  // namespace
+
+namespace detail {
 
 void check_patch(const Patch& p, const std::string& path, bool is_stem) {
   switch (p.kind) {
@@ -35,7 +41,7 @@ void check_patch(const Patch& p, const std::string& path, bool is_stem) {
   throw SpecError(path + ".kind", "invalid kind");
 }
 
-void check_mixer(const Mixer& m, const Stage& st, const std::string& path) {
+void check_mixer(const Mixer& m, const std::string& path) {
   switch (m.kind) {
     case MixerKind::none:
     case MixerKind::skip:
@@ -56,7 +62,6 @@ void check_mixer(const Mixer& m, const Stage& st, const std::string& path) {
     case MixerKind::bconv:
       if (m.bconv_kernel != 1 && m.bconv_kernel != 3)
         throw SpecError(path + ".kernel", fmt::format("must be 1 or 3 (got {})", m.bconv_kernel));
-      if (st.dim / st.heads < 1) throw SpecError(path, "needs at least one channel per head");
       return;
     case MixerKind::kCount:
       break;
@@ -64,9 +69,17 @@ void check_mixer(const Mixer& m, const Stage& st, const std::string& path) {
   throw SpecError(path + ".kind", "invalid kind");
 }
 
+}  // namespace detail
+
+namespace {
+
+using detail::check_mixer;
+using detail::check_patch;
+
 void check_structure(const Arch& a) {
-  range("input.height", a.input.height, 1, kMaxResolution);
-  range("input.width", a.input.width, 1, kMaxResolution);
+  const bool square = a.input.height == a.input.width;
+  range(square ? "input.resolution" : "input.resolution[0]", a.input.height, 1, kMaxResolution);
+  range(square ? "input.resolution" : "input.resolution[1]", a.input.width, 1, kMaxResolution);
   range("input.channels", a.input.channels, 1, kMaxChannels);
   range("input.classes", a.input.classes, 1, kMaxClasses);
   if (!(a.norm_eps > 0.0 && a.norm_eps < 1.0)) throw SpecError("norm_eps", fmt::format("must be in (0, 1) (got {})", a.norm_eps));
@@ -88,7 +101,7 @@ void check_structure(const Arch& a) {
     for (std::size_t b = 0; b < st.blocks.size(); ++b) {
       const Block& blk = st.blocks[b];
       const std::string bp = fmt::format("{}.blocks[{}]", sp, b);
-      check_mixer(blk.mixer, st, bp + ".mixer");
+      check_mixer(blk.mixer, bp + ".mixer");
       if (blk.ffn.kind != FfnKind::none) range(bp + ".ffn.hidden", blk.ffn.hidden, 1, kMaxHidden);
     }
   }
@@ -125,6 +138,11 @@ Result<Arch> validate(Arch arch) {
   normalise(arch, *net);
   auto again = lower(arch);
   if (!again) return again.error();
+  try {
+    (void)count(*again);  // totals must fit in 64 bits too, not only each op
+  } catch (const detail::Overflow&) {
+    return Error{"input: the network is too large: its total counts overflow 64-bit integers"};
+  }
   return arch;
 }
 

@@ -3,6 +3,8 @@
 // Errors name the JSON path and the rule: "stages[2].heads: must divide dim 320 (got 7)".
 #pragma once
 
+#include <string>
+
 #include "space/arch.h"
 #include "space/result.h"
 
@@ -22,5 +24,11 @@ inline constexpr std::int64_t kMaxKernel = 64;
 // shift) and HiLo's (s = 1 means all heads Lo-Fi, alpha = 1) are applied, so equal networks compare
 // and hash equal.
 Result<Arch> validate(Arch arch);
+
+namespace detail {
+// Range rules of one stem/downsample or mixer, shared with the search-space loader (throw SpecError).
+void check_patch(const Patch& p, const std::string& path, bool is_stem);
+void check_mixer(const Mixer& m, const std::string& path);
+}  // namespace detail
 
 }  // namespace hwnas::space
