@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/arch_arg.h"
 #include "cli/options.h"
 #include "cli/table.h"
 #include "space/arch_json.h"
@@ -20,28 +21,10 @@ namespace {
 
 using nlohmann::json;
 
-space::Arch load_or_usage_error(const std::string& preset_or_file) {
-  auto a = space::load_arch(preset_or_file);
-  if (!a) throw UsageError(a.error().message);
-  return std::move(a).value();
-}
-
 space::Lowered lower_or_fail(const space::Arch& a) {
   auto net = space::lower(a);
   if (!net) throw RuntimeFailure(net.error().message);
   return std::move(net).value();
-}
-
-// --preset NAME or a positional FILE, exactly one.
-space::Arch arch_from(const po::variables_map& vm, const std::string& usage) {
-  const bool p = vm.count("preset") != 0, f = vm.count("file") != 0;
-  if (p == f) throw UsageError(fmt::format("give either --preset NAME or an arch FILE\nusage: {}", usage));
-  if (p) {
-    auto a = space::preset(vm["preset"].as<std::string>());
-    if (!a) throw UsageError(a.error().message);
-    return std::move(a).value();
-  }
-  return load_or_usage_error(vm["file"].as<std::string>());
 }
 
 std::string tokens_text(const space::Tokens& t) {
@@ -172,14 +155,13 @@ int space_validate(const Args& args) {
 int space_show(const Args& args) {
   const std::string usage = "hwnas space show (--preset NAME | FILE) [--json] [--canonical]";
   po::options_description desc("space show: per-block table of an architecture");
-  desc.add_options()("preset", po::value<std::string>(), "a built-in architecture (see 'hwnas presets')")(
-      "file", po::value<std::string>(), "an architecture JSON file")("json", "print the full record as JSON")(
-      "canonical", "print the canonical JSON text (the hash input)");
+  add_arch_options(desc);
+  desc.add_options()("json", "print the full record as JSON")("canonical", "print the canonical JSON text (the hash input)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   if (!parse_options(usage, desc, pos, args, vm)) return kExitOk;
-  const space::Arch a = arch_from(vm, usage);
+  const space::Arch a = arch_from_options(vm, usage);
   const space::Lowered net = lower_or_fail(a);
   if (vm.count("canonical") != 0) {
     fmt::print("{}\n", space::canonical_text(a));

@@ -38,5 +38,7 @@ int dispatch(const std::vector<Command>& table, const std::string& prog, const A
 int run_space(const Args& args);
 int run_presets(const Args& args);
 int run_version(const Args& args);
+int run_profile(const Args& args);
+int run_device(const Args& args);
 
 }  // namespace hwnas::cli

@@ -1,0 +1,78 @@
+// The backend interface: a backend lowers an Arch (or one unit of it) to a Runnable; the one timing
+// loop (timing.h) times any Runnable. Backends translate space/'s ops; they never define shapes or
+// counts of their own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "profilers/device.h"
+#include "profilers/timing.h"
+#include "profilers/weight_source.h"
+#include "space/arch.h"
+#include "space/result.h"
+
+namespace hwnas::prof {
+
+enum class DType : std::uint8_t { f32, bf16 };
+std::string_view name_of(DType t);
+std::optional<DType> dtype_from(std::string_view s);
+
+struct RunConfig {
+  std::int64_t batch = 1;
+  DType dtype = DType::f32;
+  int threads = 0;  // 0 = the backend's default (all cores)
+};
+
+// What one Runnable covers: the whole network, or one unit (stem, downsample, block, head) of the
+// lowered network fed with an input of its real shape.
+struct Subject {
+  int unit = -1;  // -1 = the whole network
+  static Subject network() { return {}; }
+  static Subject of_unit(int u) { return {u}; }
+};
+
+class Runnable {
+ public:
+  virtual ~Runnable() = default;
+  // One forward pass on the prepared input. Must be callable repeatedly.
+  virtual void run() = 0;
+  // The engine's own steps (a primitive or own kernel each; fused ops are one step), in order.
+  virtual std::vector<std::string> steps() const = 0;
+  // Runs step i alone (inputs as the last run() left them): for per-op timing.
+  virtual void run_step(std::size_t i) = 0;
+  // Unit index (into the lowered network) of each step, for nesting in traces and tables.
+  virtual std::vector<int> step_units() const = 0;
+  // fp32 views for correctness tests: the input to write before run(), the output after it.
+  virtual void set_input(std::span<const float> values) = 0;
+  virtual std::vector<float> output() const = 0;
+  virtual std::vector<std::int64_t> input_shape() const = 0;
+  virtual std::vector<std::int64_t> output_shape() const = 0;
+  // Time spent creating primitives / compiling kernels (kept out of latency, reported apart).
+  virtual double creation_ms() const = 0;
+  // Implementation names the engine chose (oneDNN impl_info_str), one per step.
+  virtual std::vector<std::string> implementations() const = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  virtual const DeviceInfo& device() const = 0;
+  // Empty when supported, else the reason ("bf16 needs AVX512_BF16; this CPU has avx2").
+  virtual std::string unsupported(const space::Arch& arch, const RunConfig& cfg) const = 0;
+  virtual Result<std::unique_ptr<Runnable>> prepare(const space::Arch& arch, Subject subject, const RunConfig& cfg,
+                                                    const WeightSource& weights) = 0;
+  // The clock the timing loop reads (the fake backend's is virtual and deterministic).
+  virtual Clock clock() const { return steady_clock_us(); }
+  // Fills device() peaks (GEMM fp32/bf16, bandwidth); a no-op where they are known.
+  virtual void measure_peaks() {}
+  // A short fixed workload (µs) for the noise gate's drift check; 0 if the backend has none.
+  virtual double calibration_us() { return 0; }
+};
+
+}  // namespace hwnas::prof

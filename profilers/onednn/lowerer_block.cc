@@ -1,0 +1,316 @@
+// Blocks: token mixers and FFNs, each a residual; HVT pooling after a block.
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "profilers/onednn/lowerer.h"
+
+namespace hwnas::prof::onednn {
+namespace {
+
+// Relative-position index of SEEDS/Swin: (ih - jh + H - 1)·(2W - 1) + (iw - jw + W - 1).
+std::vector<float> relative_bias(const std::vector<float>& table, std::int64_t heads, std::int64_t H, std::int64_t W) {
+  const std::int64_t L = H * W;
+  std::vector<float> bias(static_cast<std::size_t>(heads * L * L));
+  for (std::int64_t i = 0; i < L; ++i)
+    for (std::int64_t j = 0; j < L; ++j) {
+      const std::int64_t idx = (i / W - j / W + H - 1) * (2 * W - 1) + (i % W - j % W + W - 1);
+      for (std::int64_t h = 0; h < heads; ++h) bias[static_cast<std::size_t>((h * L + i) * L + j)] = table[static_cast<std::size_t>(idx * heads + h)];
+    }
+  return bias;
+}
+
+// Swin's shifted-window mask: 0 inside a region of the rolled map, -100 across regions.
+std::vector<float> swin_mask(std::int64_t H, std::int64_t W, std::int64_t w, std::int64_t shift) {
+  auto region = [&](std::int64_t p, std::int64_t n) { return p < n - w ? 0 : (p < n - shift ? 1 : 2); };
+  const std::int64_t nwc = W / w, nw = (H / w) * nwc, L = w * w;
+  std::vector<float> mask(static_cast<std::size_t>(nw * L * L));
+  for (std::int64_t win = 0; win < nw; ++win)
+    for (std::int64_t i = 0; i < L; ++i)
+      for (std::int64_t j = 0; j < L; ++j) {
+        const std::int64_t pi = (win / nwc) * w + i / w, qi = (win % nwc) * w + i % w;
+        const std::int64_t pj = (win / nwc) * w + j / w, qj = (win % nwc) * w + j % w;
+        const bool same = region(pi, H) == region(pj, H) && region(qi, W) == region(qj, W);
+        mask[static_cast<std::size_t>((win * L + i) * L + j)] = same ? 0.f : -100.f;
+      }
+  return mask;
+}
+
+}  // namespace
+
+Tok Lowerer::block(int u, const Tok& in) {
+  const space::Unit& un = net_.units[static_cast<std::size_t>(u)];
+  const space::Stage& st = arch_.stages[static_cast<std::size_t>(un.stage)];
+  const space::Block& blk = st.blocks[static_cast<std::size_t>(un.block)];
+  Buffer* a = stream({in.buf});
+  Buffer* b = stream({in.buf, a});
+  Tok x1 = mixer(u, st, blk.mixer, in, a);
+  Tok x2 = ffn(u, blk.ffn, x1, b);
+  if (!blk.pool_after) return x2;
+  const std::int64_t L = x2.T, Lp = un.out.n, C = x2.C;
+  Buffer* pb = stream({in.buf, x2.buf});
+  Tok y = tok(pb, Lp, C, 0, 0, 0);
+  max_pool1d(plan_, un.label + ".pool", u, plan_.strided(x2.buf, {B_, C, L}, {L * C, 1, C}),
+             plan_.strided(pb, {B_, C, Lp}, {Lp * C, 1, C}), 3, 2);
+  const memory pos = constant_memory(plan_, memory::desc({1, Lp, C}, plan_.act_type(), memory::format_tag::abc),
+                                     param(un.label + ".pos_embed"), {1, Lp, C}, {Lp * C, C, 1});
+  const View v = plan_.view(pb, {B_, Lp, C});
+  add_constant(plan_, un.label + ".pos_embed", u, v, pos, v);
+  return y;
+}
+
+Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const Tok& x, Buffer* out) {
+  const std::string p = label(u);
+  const std::int64_t D = x.C, heads = st.heads, d = D / heads, T = x.T, B = B_;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const float eps = static_cast<float>(arch_.norm_eps);
+  const kernels::Elem e = elem();
+  Tok x1 = tok(out, T, D, x.h, x.w, x.extra);
+  if (m.kind == space::MixerKind::none || m.kind == space::MixerKind::skip) return x;
+  Tok ln = tok(scratch("ln"), T, D, x.h, x.w, x.extra);
+  layer_norm(plan_, p + ".norm1", u, rows(x), rows(ln), param(p + ".norm1.weight"), param(p + ".norm1.bias"), eps);
+  std::vector<float> bs;
+  switch (m.kind) {
+    case space::MixerKind::none:
+    case space::MixerKind::skip:
+    case space::MixerKind::kCount:
+      return x;
+    case space::MixerKind::normskip:
+      add(plan_, p + ".residual", u, rows(x), rows(ln), rows(x1));
+      return x1;
+    case space::MixerKind::msa: {
+      Buffer* qkv = scratch("qkv");
+      linear(plan_, p + ".attn.qkv", u, rows(ln), plan_.view(qkv, {B * T, 3 * D}), param(p + ".attn.qkv.weight"),
+             bias_or_null(p + ".attn.qkv.bias", bs));
+      auto part = [&](std::int64_t which) {
+        return plan_.strided(qkv, {B, heads, T, d}, {T * 3 * D, d, 3 * D, 1}, which * D);
+      };
+      Buffer* ctx = scratch("ctx");
+      const View o = plan_.strided(ctx, {B, heads, T, d}, {T * D, d, D, 1});
+      std::optional<memory> bias;
+      if (m.msa_rel_pos) {
+        const auto table = param(p + ".attn.core.rel_pos_table");
+        const auto dense_bias = relative_bias(table, heads, x.h, x.w);
+        bias = constant_memory(plan_, memory::desc({1, heads, T, T}, plan_.act_type(), memory::format_tag::abcd), dense_bias,
+                               {1, heads, T, T}, {heads * T * T, T * T, T, 1});
+      }
+      attention(p + ".attn.core", u, part(0), part(1), part(2), o, scale, bias, {B, heads, T, T});
+      Epilogue ep;
+      ep.residual = rows(x);
+      linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * T, D}), rows(x1), param(p + ".attn.proj.weight"),
+             bias_or_null(p + ".attn.proj.bias", bs), ep);
+      return x1;
+    }
+    case space::MixerKind::hilo: {
+      const std::int64_t s = m.hilo_window;
+      const std::int64_t l = space::hilo_lofi_heads(heads, m.hilo_alpha, s), h = heads - l;
+      const std::int64_t ld = l * d, hd = h * d;
+      const std::int64_t Hp = (x.h + s - 1) / s * s, Wp = (x.w + s - 1) / s * s, Np = Hp * Wp, nw = Np / (s * s);
+      const bool padded = Hp != x.h || Wp != x.w;
+      Tok src = ln;
+      if (padded) {
+        // A buffer of its own: its zero border must never be overwritten by another unit.
+        src = tok(plan_.buffer(p + ".pad"), Np, D, Hp, Wp, 0);
+        const Tok from = ln;
+        plan_.add_kernel(p + ".attn.pad", u, "hwnas:pad_copy",
+                         [=] { kernels::pad_copy(e, from.buf->data(), src.buf->data(), B, from.h, from.w, Hp, Wp, D); });
+      }
+      // Only Lo-Fi (s = 1 or alpha = 1) without padding: the projection adds the residual itself.
+      const bool direct = h == 0 && !padded;
+      Buffer* y = direct ? out : scratch("hilo_y");
+      if (h > 0) {
+        Buffer* hqkv = scratch("h_qkv");
+        linear(plan_, p + ".attn.h_qkv", u, rows(src), plan_.view(hqkv, {B * Np, 3 * hd}), param(p + ".attn.h_qkv.weight"),
+               bias_or_null(p + ".attn.h_qkv.bias", bs));
+        Buffer* win = scratch("h_windows");
+        plan_.view(win, {B * Np, 3 * hd});
+        plan_.add_kernel(p + ".attn.h_partition", u, "hwnas:window_partition", [=] {
+          kernels::window_partition(e, hqkv->data(), 3 * hd, win->data(), B, Hp, Wp, s, 0, 3 * hd);
+        });
+        const std::int64_t L = s * s;
+        auto part = [&](std::int64_t which) {
+          return plan_.strided(win, {B * nw, h, L, d}, {L * 3 * hd, d, 3 * hd, 1}, which * hd);
+        };
+        Buffer* hctx = scratch("h_ctx");
+        attention(p + ".attn.h_core", u, part(0), part(1), part(2), plan_.strided(hctx, {B * nw, h, L, d}, {L * hd, d, hd, 1}),
+                  scale);
+        Buffer* hmap = scratch("h_map");
+        plan_.view(hmap, {B * Np, hd});
+        plan_.add_kernel(p + ".attn.h_merge", u, "hwnas:window_merge",
+                         [=] { kernels::window_merge(e, hctx->data(), hmap->data(), hd, B, Hp, Wp, s, 0, hd); });
+        linear(plan_, p + ".attn.h_proj", u, plan_.view(hmap, {B * Np, hd}), channels(y, B * Np, D, 0, hd),
+               param(p + ".attn.h_proj.weight"), bias_or_null(p + ".attn.h_proj.bias", bs));
+      }
+      if (l > 0) {
+        View kv_src = rows(src);
+        std::int64_t nkv = Np;
+        if (s > 1) {
+          Buffer* pooled = scratch("l_pooled");
+          Tok pt = tok(pooled, nw, D, Hp / s, Wp / s, 0);
+          avg_pool2d(plan_, p + ".attn.l_pool", u, map(src), map(pt), s);
+          kv_src = rows(pt);
+          nkv = nw;
+        }
+        Buffer* lq = scratch("l_q");
+        linear(plan_, p + ".attn.l_q", u, rows(src), plan_.view(lq, {B * Np, ld}), param(p + ".attn.l_q.weight"),
+               bias_or_null(p + ".attn.l_q.bias", bs));
+        Buffer* lkv = scratch("l_kv");
+        linear(plan_, p + ".attn.l_kv", u, kv_src, plan_.view(lkv, {B * nkv, 2 * ld}), param(p + ".attn.l_kv.weight"),
+               bias_or_null(p + ".attn.l_kv.bias", bs));
+        Buffer* lctx = scratch("l_ctx");
+        attention(p + ".attn.l_core", u, plan_.strided(lq, {B, l, Np, d}, {Np * ld, d, ld, 1}),
+                  plan_.strided(lkv, {B, l, nkv, d}, {nkv * 2 * ld, d, 2 * ld, 1}),
+                  plan_.strided(lkv, {B, l, nkv, d}, {nkv * 2 * ld, d, 2 * ld, 1}, ld),
+                  plan_.strided(lctx, {B, l, Np, d}, {Np * ld, d, ld, 1}), scale);
+        Epilogue ep;
+        if (direct) ep.residual = rows(x);
+        linear(plan_, p + ".attn.l_proj", u, plan_.view(lctx, {B * Np, ld}), channels(y, B * Np, D, hd, ld),
+               param(p + ".attn.l_proj.weight"), bias_or_null(p + ".attn.l_proj.bias", bs), ep);
+      }
+      if (direct) return x1;
+      if (padded) {
+        const Tok xin = x;
+        plan_.add_kernel(p + ".attn.crop_residual", u, "hwnas:crop_add",
+                         [=] { kernels::crop_add(e, xin.buf->data(), y->data(), out->data(), B, xin.h, xin.w, Hp, Wp, D); });
+      } else {
+        add(plan_, p + ".attn.residual", u, rows(x), plan_.view(y, {B * Np, D}), rows(x1));
+      }
+      return x1;
+    }
+    case space::MixerKind::window: {
+      const std::int64_t w = m.window_size, shift = m.window_shift ? w / 2 : 0;
+      const std::int64_t nw = (x.h / w) * (x.w / w), L = w * w, N = x.T;
+      Buffer* win = scratch("windows");
+      plan_.view(win, {B * N, D});
+      const Tok from = ln;
+      plan_.add_kernel(p + ".attn.partition", u, "hwnas:window_partition", [=] {
+        kernels::window_partition(e, from.buf->data(), D, win->data(), B, from.h, from.w, w, shift, D);
+      });
+      Buffer* qkv = scratch("qkv");
+      linear(plan_, p + ".attn.qkv", u, plan_.view(win, {B * N, D}), plan_.view(qkv, {B * N, 3 * D}),
+             param(p + ".attn.qkv.weight"), bias_or_null(p + ".attn.qkv.bias", bs));
+      auto part = [&](std::int64_t which) {
+        return plan_.strided(qkv, {B * nw, heads, L, d}, {L * 3 * D, d, 3 * D, 1}, which * D);
+      };
+      // Relative-position bias per head, plus Swin's mask per window when shifted.
+      const auto rel = relative_bias(param(p + ".attn.core.rel_pos_table"), heads, w, w);
+      const std::int64_t groups = shift > 0 ? nw : 1;
+      std::vector<float> bias(static_cast<std::size_t>(groups * heads * L * L));
+      const std::vector<float> mask = shift > 0 ? swin_mask(x.h, x.w, w, shift) : std::vector<float>{};
+      for (std::int64_t g = 0; g < groups; ++g)
+        for (std::int64_t hh = 0; hh < heads; ++hh)
+          for (std::int64_t k = 0; k < L * L; ++k)
+            bias[static_cast<std::size_t>((g * heads + hh) * L * L + k)] =
+                rel[static_cast<std::size_t>(hh * L * L + k)] + (shift > 0 ? mask[static_cast<std::size_t>(g * L * L + k)] : 0.f);
+      const memory bm = constant_memory(plan_, memory::desc({1, groups, heads, L, L}, plan_.act_type(), memory::format_tag::abcde),
+                                        bias, {1, groups, heads, L, L}, {groups * heads * L * L, heads * L * L, L * L, L, 1});
+      Buffer* ctx = scratch("ctx");
+      attention(p + ".attn.core", u, part(0), part(1), part(2), plan_.strided(ctx, {B * nw, heads, L, d}, {L * D, d, D, 1}),
+                scale, bm, {B, nw, heads, L, L});
+      Buffer* proj = scratch("proj");
+      linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * N, D}), plan_.view(proj, {B * N, D}),
+             param(p + ".attn.proj.weight"), bias_or_null(p + ".attn.proj.bias", bs));
+      const Tok xin = x;
+      plan_.add_kernel(p + ".attn.merge_residual", u, "hwnas:window_merge_add", [=] {
+        kernels::window_merge_add(e, proj->data(), xin.buf->data(), out->data(), B, xin.h, xin.w, w, shift, D);
+      });
+      return x1;
+    }
+    case space::MixerKind::sra: {
+      const std::int64_t r = m.sra_ratio, N = x.T;
+      Buffer* q = scratch("q");
+      linear(plan_, p + ".attn.q", u, rows(ln), plan_.view(q, {B * N, D}), param(p + ".attn.q.weight"),
+             bias_or_null(p + ".attn.q.bias", bs));
+      Tok kv_src = ln;
+      if (r > 1) {
+        const std::int64_t h2 = (x.h - r) / r + 1, w2 = (x.w - r) / r + 1;
+        Tok red = tok(scratch("sr"), h2 * w2, D, h2, w2, 0);
+        conv2d(plan_, p + ".attn.sr", u, map(ln), map(red), param(p + ".attn.sr.weight"), bias_or_null(p + ".attn.sr.bias", bs),
+               {r, r, 0, 1});
+        Tok rn = tok(scratch("sr_norm"), h2 * w2, D, h2, w2, 0);
+        layer_norm(plan_, p + ".attn.norm", u, rows(red), rows(rn), param(p + ".attn.norm.weight"),
+                   param(p + ".attn.norm.bias"), eps);
+        kv_src = rn;
+      }
+      const std::int64_t nkv = kv_src.T;
+      Buffer* kv = scratch("kv");
+      linear(plan_, p + ".attn.kv", u, rows(kv_src), plan_.view(kv, {B * nkv, 2 * D}), param(p + ".attn.kv.weight"),
+             bias_or_null(p + ".attn.kv.bias", bs));
+      Buffer* ctx = scratch("ctx");
+      attention(p + ".attn.core", u, plan_.strided(q, {B, heads, N, d}, {N * D, d, D, 1}),
+                plan_.strided(kv, {B, heads, nkv, d}, {nkv * 2 * D, d, 2 * D, 1}),
+                plan_.strided(kv, {B, heads, nkv, d}, {nkv * 2 * D, d, 2 * D, 1}, D),
+                plan_.strided(ctx, {B, heads, N, d}, {N * D, d, D, 1}), scale);
+      Epilogue ep;
+      ep.residual = rows(x);
+      linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * N, D}), rows(x1), param(p + ".attn.proj.weight"),
+             bias_or_null(p + ".attn.proj.bias", bs), ep);
+      return x1;
+    }
+    case space::MixerKind::bconv: {
+      // SPViT: conv(D→d) with BatchNorm folded + ReLU, then Linear(d→D); the cls token bypasses it.
+      const std::int64_t k = m.bconv_kernel, N = x.n();
+      std::vector<float> wt = param(p + ".attn.conv.weight"), b(static_cast<std::size_t>(d), 0.f);
+      std::vector<float> tmp;
+      if (const auto* bb = bias_or_null(p + ".attn.conv.bias", tmp)) b = *bb;
+      const auto g = param(p + ".attn.bn.weight"), beta = param(p + ".attn.bn.bias");
+      const auto mean = param(p + ".attn.bn.running_mean"), var = param(p + ".attn.bn.running_var");
+      const std::size_t per = static_cast<std::size_t>(D * k * k);
+      for (std::size_t o = 0; o < static_cast<std::size_t>(d); ++o) {
+        const float sc = g[o] / std::sqrt(var[o] + 1e-5f);
+        for (std::size_t i = 0; i < per; ++i) wt[o * per + i] *= sc;
+        b[o] = (b[o] - mean[o]) * sc + beta[o];
+      }
+      Tok c = tok(scratch("bconv"), N, d, x.h, x.w, 0);
+      Epilogue relu;
+      relu.act = Epilogue::Act::relu;
+      conv2d(plan_, p + ".attn.conv", u, map(ln), map(c), wt, &b, {k, 1, k / 2, 1}, relu);
+      if (x.extra == 0) {
+        Epilogue ep;
+        ep.residual = rows(x);
+        linear(plan_, p + ".attn.proj", u, rows(c), rows(x1), param(p + ".attn.proj.weight"),
+               bias_or_null(p + ".attn.proj.bias", bs), ep);
+        return x1;
+      }
+      Buffer* y = scratch("proj");
+      linear(plan_, p + ".attn.proj", u, rows(c), plan_.view(y, {B * N, D}), param(p + ".attn.proj.weight"),
+             bias_or_null(p + ".attn.proj.bias", bs));
+      const Tok xin = x, lnt = ln;
+      plan_.add_kernel(p + ".attn.cls_bypass_residual", u, "hwnas:cls_bypass_residual", [=] {
+        kernels::cls_bypass_residual(e, xin.buf->data(), lnt.buf->data(), y->data(), out->data(), B, N, D);
+      });
+      return x1;
+    }
+  }
+  throw std::logic_error("bad mixer kind");
+}
+
+Tok Lowerer::ffn(int u, const space::Ffn& f, const Tok& x, Buffer* out) {
+  if (f.kind == space::FfnKind::none) return x;
+  const std::string p = label(u);
+  const std::int64_t D = x.C, T = x.T, hidden = f.hidden;
+  Tok ln = tok(scratch("ln"), T, D, x.h, x.w, x.extra);
+  layer_norm(plan_, p + ".norm2", u, rows(x), rows(ln), param(p + ".norm2.weight"), param(p + ".norm2.bias"),
+             static_cast<float>(arch_.norm_eps));
+  std::vector<float> bs;
+  Tok h = tok(scratch("hidden"), T, hidden, x.h, x.w, x.extra);
+  Epilogue gelu;
+  gelu.act = Epilogue::Act::gelu;
+  if (f.kind == space::FfnKind::mlp) {
+    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"), bias_or_null(p + ".mlp.fc1.bias", bs), gelu);
+  } else {
+    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"), bias_or_null(p + ".mlp.fc1.bias", bs));
+    Tok h2 = tok(scratch("hidden2"), T, hidden, x.h, x.w, x.extra);
+    conv2d(plan_, p + ".mlp.dwconv", u, map(h), map(h2), param(p + ".mlp.dwconv.weight"),
+           bias_or_null(p + ".mlp.dwconv.bias", bs), {3, 1, 1, hidden}, gelu);
+    h = h2;
+  }
+  Tok y = tok(out, T, D, x.h, x.w, x.extra);
+  Epilogue ep;
+  ep.residual = rows(x);
+  linear(plan_, p + ".mlp.fc2", u, rows(h), rows(y), param(p + ".mlp.fc2.weight"), bias_or_null(p + ".mlp.fc2.bias", bs), ep);
+  return y;
+}
+
+}  // namespace hwnas::prof::onednn

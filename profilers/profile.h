@@ -1,0 +1,77 @@
+// Profiling an architecture on a backend: end to end, per unit (each block timed alone on its real
+// input shape), per step (each engine step alone), with the noise gate of MEASURE.md step 7 around
+// the whole batch. Every number comes from the one timing loop (timing.h).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "profilers/backend.h"
+#include "profilers/timing.h"
+#include "space/count.h"
+
+namespace hwnas::prof {
+
+struct ProfileOptions {
+  RunConfig run;
+  Protocol protocol = Protocol::standard;
+  bool per_unit = false;
+  bool per_step = false;
+  double max_item_ms = 0;  // > 0 caps each item's timing (per unit / per step) below the protocol's cap
+};
+
+struct UnitProfile {
+  int unit = -1;
+  std::string label;
+  std::string kind;       // stem, downsample, block, head
+  std::string mixer, ffn; // descriptions for blocks
+  std::int64_t tokens = 0, dim = 0;
+  space::Counts counts;   // per image
+  Measurement time;
+  double creation_ms = 0;
+};
+
+struct StepProfile {
+  std::string name, impl;
+  int unit = -1;
+  Measurement time;
+};
+
+struct NoiseGate {
+  double calibration_before_us = 0, calibration_after_us = 0;
+  double drift = 0;  // relative change of the calibration workload
+  LoadSnapshot before, after;
+  bool flagged = false;
+  std::string reason;
+};
+
+struct ProfileResult {
+  std::string arch_name, arch_hash;
+  DeviceInfo device;
+  ProfileOptions options;
+  space::Counts counts;  // per image
+  Measurement end_to_end;
+  double creation_ms = 0;
+  std::vector<UnitProfile> units;   // when per_unit
+  std::vector<StepProfile> steps;   // when per_step
+  double sum_of_units_us = 0;
+  NoiseGate noise;
+
+  double throughput_img_s() const;
+  // Attained GFLOP/s for `macs` per image in `us` at this batch.
+  double gflops(std::int64_t macs_per_image, double us) const;
+  double peak_gflops() const;  // the dtype's measured GEMM peak (0 if not measured)
+};
+
+using Progress = std::function<void(const std::string& what, int done, int total)>;
+
+Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const ProfileOptions& opts,
+                              const WeightSource& weights, const Progress& progress = {});
+
+// One run with every step timed, nested as network → unit → step: a Chrome trace (Perfetto loads it).
+// The run reported is the one whose total is the median of `runs` runs.
+Result<std::string> chrome_trace(Backend& backend, const space::Arch& arch, const RunConfig& cfg,
+                                 const WeightSource& weights, int runs = 11);
+
+}  // namespace hwnas::prof
