@@ -101,11 +101,14 @@ void show_table(const space::Arch& a, const space::Lowered& net) {
   fmt::print("{} [{}]\n", title, space::hash_hex(space::arch_hash(a)));
   t.print(stdout);
   fmt::print("params        {} ({})\n", space::format_params(total.params), total.params);
-  fmt::print("MACs          {} ({} executed multiply-accumulates; FLOPs = 2 x MACs = {:.3f} G)\n",
-             space::format_macs(total.macs), total.macs, static_cast<double>(total.flops()) / 1e9);
-  if (!a.meta.paper_count.empty())
-    fmt::print("paper count   {:.3f} G ({} flops() convention: adds norms, conv biases; SEEDS.md §9)\n",
-               static_cast<double>(total.paper_macs) / 1e9, a.meta.paper_count);
+  // SEEDS.md §9: executed MACs first, the source repo's own count beside it.
+  const std::string paper = a.meta.paper_count.empty()
+                                ? std::string()
+                                : fmt::format(" (paper: {:.3f} GMACs, {} flops() convention)",
+                                              static_cast<double>(total.paper_macs) / 1e9, a.meta.paper_count);
+  fmt::print("MACs          {}{}\n", space::format_macs(total.macs), paper);
+  fmt::print("              {} executed multiply-accumulates; FLOPs = 2 x MACs = {:.3f} GFLOPs\n", total.macs,
+             static_cast<double>(total.flops()) / 1e9);
   fmt::print("weights       {} fp32\n", space::format_bytes(total.weight_bytes));
   fmt::print("activations   {} written per image (fp32)\n", space::format_bytes(total.act_bytes));
 }

@@ -186,8 +186,10 @@ Result<std::string> chrome_trace(Backend& backend, const space::Arch& arch, cons
   while (i < names.size()) {
     std::size_t j = i;
     while (j < names.size() && units[j] == units[i]) ++j;
-    const space::Unit& u = lowered->units[static_cast<std::size_t>(units[i])];
-    slice(u.label, "unit", best[i].first, best[j - 1].second, {{"macs", space::count(u).macs}});
+    if (units[i] >= 0 && units[i] < static_cast<int>(lowered->units.size())) {
+      const space::Unit& u = lowered->units[static_cast<std::size_t>(units[i])];
+      slice(u.label, "unit", best[i].first, best[j - 1].second, {{"macs", space::count(u).macs}});
+    }
     for (std::size_t k = i; k < j; ++k) slice(names[k], "step", best[k].first, best[k].second, nlohmann::json::object());
     i = j;
   }

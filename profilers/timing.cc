@@ -90,6 +90,7 @@ Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, 
   const double start = clock();
   bool capped = false;
   std::vector<double> sorted;
+  std::int64_t next_check = 0;
   for (;;) {
     const double a = clock();
     for (std::int64_t i = 0; i < k; ++i) call();
@@ -101,7 +102,10 @@ Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, 
       if (n >= cfg.fixed_samples) break;
       continue;
     }
-    if (n >= cfg.min_samples && spent_ms >= cfg.min_time_ms && cfg.target_rel_ci > 0) {
+    // The CI check sorts all samples: do it only when n has grown by 10% since the last check, so a
+    // long (capped) run stays linear rather than quadratic in its samples.
+    if (n >= cfg.min_samples && spent_ms >= cfg.min_time_ms && cfg.target_rel_ci > 0 && n >= next_check) {
+      next_check = n + std::max<std::int64_t>(1, n / 10);
       sorted = m.samples_us;
       std::sort(sorted.begin(), sorted.end());
       const double med = percentile(sorted, 0.5);

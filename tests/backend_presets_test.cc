@@ -30,5 +30,24 @@ INSTANTIATE_TEST_SUITE_P(Presets, BackendPresets,
                            return s;
                          });
 
+// Every preset prepares and runs end to end, fp32 and (where the CPU has it) bf16, with finite logits.
+TEST(BackendPresets, EveryPresetRunsInBothDtypes) {
+  for (const auto& info : space::presets()) {
+    auto arch = space::preset(info.name);
+    ASSERT_TRUE(arch.ok());
+    for (prof::DType dt : {prof::DType::f32, prof::DType::bf16}) {
+      if (dt == prof::DType::bf16 && !prof::cpu_has_avx512_bf16()) continue;
+      prof::RunConfig cfg;
+      cfg.dtype = dt;
+      auto run = engine().backend.prepare(*arch, prof::Subject::network(), cfg, engine().weights);
+      ASSERT_TRUE(run.ok()) << info.name << ": " << run.error().message;
+      (*run)->run();
+      const auto logits = (*run)->output();
+      ASSERT_EQ(logits.size(), static_cast<std::size_t>(arch->input.classes)) << info.name;
+      for (float v : logits) ASSERT_TRUE(std::isfinite(v)) << info.name << " " << prof::name_of(dt);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hwnas
