@@ -1,6 +1,8 @@
 #include "profilers/device.h"
 
-#include <sched.h>
+#include <omp.h>
+
+#include <algorithm>
 
 #include <fstream>
 #include <sstream>
@@ -32,10 +34,9 @@ std::string cpu_model_name() {
 }
 
 int available_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return 1;
+  // libgomp binds the main thread in its own constructor when OMP_PROC_BIND is set, so this
+  // thread's affinity may already be one core; omp_get_num_procs() reports the set it started from.
+  return std::max(1, omp_get_num_procs());
 }
 
 LoadSnapshot load_snapshot(const LoadSnapshot* previous) {

@@ -49,6 +49,10 @@ class Lowerer {
   void attention(const std::string& name, int u, const View& q, const View& k, const View& v, const View& out,
                  float scale, const std::optional<memory>& bias = std::nullopt, const dims& bias_view = {});
 
+  // q, k, v of a fused qkv linear `name` as three dense [rows, D] matrices in `dst`, the attention
+  // scale folded into q.
+  void qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n, std::int64_t D, float scale);
+
   // Views of a token tensor.
   View rows(const Tok& t) const;                                   // [B·T, C]
   View map(const Tok& t) const;                                    // [B, C, h, w] over the spatial tokens

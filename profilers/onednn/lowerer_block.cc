@@ -37,7 +37,32 @@ std::vector<float> swin_mask(std::int64_t H, std::int64_t W, std::int64_t w, std
   return mask;
 }
 
+// Scales the q rows (the first D outputs) of a fused [3·D, K] qkv weight and its bias: q·kᵀ·s = (s·q)·kᵀ.
+void fold_scale_into_q(std::vector<float>& w, std::vector<float>& b, std::int64_t D, float scale) {
+  const std::size_t k = w.size() / static_cast<std::size_t>(3 * D);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(D) * k; ++i) w[i] *= scale;
+  for (std::size_t i = 0; i < std::min(b.size(), static_cast<std::size_t>(D)); ++i) b[i] *= scale;
+}
+
 }  // namespace
+
+void Lowerer::qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n, std::int64_t D,
+                        float scale) {
+  // q, k, v as three dense [rows, D] matrices (one after the other in `dst`): oneDNN picks its
+  // brgemm kernels for dense q/k/v head views (a broadcast-batched matmul would fall back to ref).
+  std::vector<float> w = param(name + ".weight");
+  std::vector<float> b = specs_.count(name + ".bias") != 0 ? param(name + ".bias") : std::vector<float>{};
+  fold_scale_into_q(w, b, D, scale);
+  const std::size_t K = w.size() / static_cast<std::size_t>(3 * D);
+  for (std::int64_t g = 0; g < 3; ++g) {
+    const auto lo = static_cast<std::size_t>(g * D);
+    std::vector<float> wg(w.begin() + static_cast<long>(lo * K), w.begin() + static_cast<long>((lo + static_cast<std::size_t>(D)) * K));
+    std::vector<float> bg;
+    if (!b.empty()) bg.assign(b.begin() + static_cast<long>(lo), b.begin() + static_cast<long>(lo + static_cast<std::size_t>(D)));
+    linear(plan_, name + "." + "qkv"[static_cast<std::size_t>(g)], u, src, plan_.view(dst, {rows_n, D}, g * rows_n * D), wg,
+           bg.empty() ? nullptr : &bg);
+  }
+}
 
 Tok Lowerer::block(int u, const Tok& in) {
   const space::Unit& un = net_.units[static_cast<std::size_t>(u)];
@@ -80,11 +105,11 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       add(plan_, p + ".residual", u, rows(x), rows(ln), rows(x1));
       return x1;
     case space::MixerKind::msa: {
+      // q, k, v dense, the d^-0.5 scale folded into q's weights and bias.
       Buffer* qkv = scratch("qkv");
-      linear(plan_, p + ".attn.qkv", u, rows(ln), plan_.view(qkv, {B * T, 3 * D}), param(p + ".attn.qkv.weight"),
-             bias_or_null(p + ".attn.qkv.bias", bs));
+      qkv_dense(u, p + ".attn.qkv", rows(ln), qkv, B * T, D, scale);
       auto part = [&](std::int64_t which) {
-        return plan_.strided(qkv, {B, heads, T, d}, {T * 3 * D, d, 3 * D, 1}, which * D);
+        return plan_.strided(qkv, {B, heads, T, d}, {T * D, d, D, 1}, which * B * T * D);
       };
       Buffer* ctx = scratch("ctx");
       const View o = plan_.strided(ctx, {B, heads, T, d}, {T * D, d, D, 1});
@@ -95,7 +120,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         bias = constant_memory(plan_, memory::desc({1, heads, T, T}, plan_.act_type(), memory::format_tag::abcd), dense_bias,
                                {1, heads, T, T}, {heads * T * T, T * T, T, 1});
       }
-      attention(p + ".attn.core", u, part(0), part(1), part(2), o, scale, bias, {B, heads, T, T});
+      attention(p + ".attn.core", u, part(0), part(1), part(2), o, 1.0f, bias, {B, heads, T, T});
       Epilogue ep;
       ep.residual = rows(x);
       linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * T, D}), rows(x1), param(p + ".attn.proj.weight"),
@@ -188,10 +213,9 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         kernels::window_partition(e, from.buf->data(), D, win->data(), B, from.h, from.w, w, shift, D);
       });
       Buffer* qkv = scratch("qkv");
-      linear(plan_, p + ".attn.qkv", u, plan_.view(win, {B * N, D}), plan_.view(qkv, {B * N, 3 * D}),
-             param(p + ".attn.qkv.weight"), bias_or_null(p + ".attn.qkv.bias", bs));
+      qkv_dense(u, p + ".attn.qkv", plan_.view(win, {B * N, D}), qkv, B * N, D, scale);
       auto part = [&](std::int64_t which) {
-        return plan_.strided(qkv, {B * nw, heads, L, d}, {L * 3 * D, d, 3 * D, 1}, which * D);
+        return plan_.strided(qkv, {B * nw, heads, L, d}, {L * D, d, D, 1}, which * B * N * D);
       };
       // Relative-position bias per head, plus Swin's mask per window when shifted.
       const auto rel = relative_bias(param(p + ".attn.core.rel_pos_table"), heads, w, w);
@@ -207,7 +231,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
                                         bias, {1, groups, heads, L, L}, {groups * heads * L * L, heads * L * L, L * L, L, 1});
       Buffer* ctx = scratch("ctx");
       attention(p + ".attn.core", u, part(0), part(1), part(2), plan_.strided(ctx, {B * nw, heads, L, d}, {L * D, d, D, 1}),
-                scale, bm, {B, nw, heads, L, L});
+                1.0f, bm, {B, nw, heads, L, L});
       Buffer* proj = scratch("proj");
       linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * N, D}), plan_.view(proj, {B * N, D}),
              param(p + ".attn.proj.weight"), bias_or_null(p + ".attn.proj.bias", bs));
