@@ -581,3 +581,15 @@ TEST(ArchJsonParse, ArchToJsonRoundTrip) {
 
 }  // namespace
 }  // namespace hwnas::space
+
+namespace hwnas::space {
+namespace {
+// Found by the fuzzer: a number too large for a double is an out_of_range error in nlohmann, not a
+// parse error; it must still be a clean Error, never an exception.
+TEST(ArchJson, HugeNumberLiteralIsAnErrorNotACrash) {
+  auto a = parse_arch(R"({"norm_eps": 1e3333333333, "stem": {"kind": "patch", "kernel": 4}, "stages": []})", "huge.json");
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message.find("huge.json: invalid JSON: number overflow"), std::string::npos) << a.error().message;
+}
+}  // namespace
+}  // namespace hwnas::space

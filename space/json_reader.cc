@@ -42,6 +42,11 @@ Result<nlohmann::json> parse_json_text(std::string_view text, const std::string&
     if (auto p = why.find("] "); p != std::string::npos) why = why.substr(p + 2);
     if (auto p = why.find(": "); why.rfind("parse error", 0) == 0 && p != std::string::npos) why = why.substr(p + 2);
     return Error{fmt::format("{}:{}:{}: invalid JSON: {}", source, line, col, why)};
+  } catch (const nlohmann::json::exception& e) {
+    // e.g. out_of_range 406: a number literal too large for a double (found by the fuzzer).
+    std::string why = e.what();
+    if (auto p = why.find("] "); p != std::string::npos) why = why.substr(p + 2);
+    return Error{fmt::format("{}: invalid JSON: {}", source, why)};
   }
 }
 
