@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "profilers/onednn/softmax_kernel.h"
+
 namespace hwnas::prof::onednn {
 
 using space::UnitKind;
@@ -85,7 +87,11 @@ void Lowerer::attention(const std::string& name, int u, const View& q, const Vie
     const View sv = plan_.view(sb, bias_view);
     add_constant(plan_, name + ".bias", u, sv, *bias, sv);
   }
-  softmax(plan_, name + ".softmax", u, scores, 3);
+  // Own row softmax (softmax_kernel.h): the scores are dense with rows of lk.
+  const kernels::Elem e = elem();
+  const std::int64_t rows_n = batch * heads * lq;
+  plan_.add_kernel(name + ".softmax", u, kernels::softmax_impl(),
+                   [=] { kernels::softmax_rows(e, sb->data(), rows_n, lk); });
   matmul(plan_, name + ".pv", u, scores, v, out);
 }
 
