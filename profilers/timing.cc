@@ -30,10 +30,11 @@ TimingConfig TimingConfig::for_protocol(Protocol p) {
   switch (p) {
     case Protocol::standard:
       break;
-    case Protocol::litv2:  // LITv2: 50 warm-up forwards, 30 timed (SEEDS §8)
+    case Protocol::litv2:  // LITv2: 50 warm-up forwards, 30 timed, throughput = 30·B/elapsed (the mean)
       c.warmup_min_runs = 50;
       c.warmup_min_ms = 0;
       c.fixed_samples = 30;
+      c.trim_fraction = 0;
       c.block_under_us = 0;
       break;
     case Protocol::hat:  // HAT: 5 warm-ups, 300 runs, 10% trimmed at each end, mean

@@ -25,14 +25,14 @@ struct TimingConfig {
   double target_rel_ci = 0.02;   // stop when the median's 95% CI is within ±2%
   double block_under_us = 50;    // calls shorter than this are timed k at a time
   int fixed_samples = 0;         // > 0: exactly this many samples, no adaptive stop (paper protocols)
-  double trim_fraction = -1;     // >= 0: the figure is this trimmed mean (HAT), else the median
+  double trim_fraction = -1;     // >= 0: the figure is this trimmed mean (HAT 0.1; LITv2 0, the mean), else the median
   double noisy_iqr = 0.10;       // IQR / median above this flags noise
 
   static TimingConfig for_protocol(Protocol p);
 };
 
 struct Measurement {
-  double figure_us = 0;  // what the protocol reports: the median, or HAT's trimmed mean
+  double figure_us = 0;  // what the protocol reports: the median, HAT's trimmed mean, LITv2's mean
   double median_us = 0, min_us = 0, p10_us = 0, p90_us = 0, p99_us = 0, mean_us = 0;
   double ci_low_us = 0, ci_high_us = 0;
   double cv = 0;                    // stddev / mean

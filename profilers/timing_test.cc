@@ -321,10 +321,19 @@ TEST(TimingProtocols, HatReportsTheTenPercentTrimmedMean) {
   EXPECT_TRUE(contains(m.noise_reason, "IQR")) << m.noise_reason;
 }
 
-TEST(TimingProtocols, FigureIsTheMedianExceptForHat) {
+TEST(TimingProtocols, FigureIsTheMedianExceptForHatAndLitv2) {
   // Skewed samples: the median, the mean and the trimmed mean all differ.
   auto lat = [](std::int64_t i) { return i % 4 == 0 ? 5000.0 : 1000.0 + static_cast<double>(i % 4); };
-  for (Protocol p : {Protocol::standard, Protocol::litv2, Protocol::nnmeter, Protocol::trtexec}) {
+  {
+    // LITv2 reports throughput = 30·B / elapsed: its figure is the mean of the 30 timed runs.
+    Scripted s(lat);
+    const Measurement m = s.time(TimingConfig::for_protocol(Protocol::litv2));
+    double sum = 0;
+    for (double x : m.samples_us) sum += x;
+    EXPECT_DOUBLE_EQ(m.figure_us, sum / static_cast<double>(m.samples_us.size()));
+    EXPECT_NE(m.figure_us, m.median_us);
+  }
+  for (Protocol p : {Protocol::standard, Protocol::nnmeter, Protocol::trtexec}) {
     Scripted s(lat);
     const Measurement m = s.time(TimingConfig::for_protocol(p));
     std::vector<double> v = m.samples_us;

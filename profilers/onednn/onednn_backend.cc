@@ -148,12 +148,6 @@ std::string OnednnBackend::unsupported(const space::Arch& arch, const RunConfig&
   if (cfg.batch < 1) return fmt::format("batch must be >= 1 (got {})", cfg.batch);
   auto net = space::lower(arch);
   if (!net) return net.error().message;
-  // Refuse batches whose activations cannot fit in memory (rough: every op output kept at once).
-  const double bytes = static_cast<double>(space::count(*net).act_bytes) * static_cast<double>(cfg.batch);
-  const double limit = 0.8 * static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
-  if (bytes > limit)
-    return fmt::format("batch {} needs about {:.1f} GiB of activations, more than 80% of this machine's {:.1f} GiB",
-                       cfg.batch, bytes / (1 << 30), limit / 0.8 / (1 << 30));
   return "";
 }
 
@@ -194,6 +188,12 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
   std::vector<std::int64_t> out_shape = net.units[static_cast<std::size_t>(last)].kind == space::UnitKind::head
                                             ? std::vector<std::int64_t>{cfg.batch, x.C}
                                             : std::vector<std::int64_t>{cfg.batch, x.T, x.C};
+  // Refuse, before allocating, what cannot fit (the plan reuses buffers: this is the exact need).
+  const double need = static_cast<double>(plan->activation_bytes());
+  const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (need > 0.8 * ram)
+    return Error{fmt::format("batch {} needs {:.1f} GiB of activation buffers, more than 80% of this machine's {:.1f} GiB",
+                             cfg.batch, need / (1 << 30), ram / (1 << 30))};
   plan->finalize();
   plan->creation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   auto r = std::make_unique<OnednnRunnable>(std::move(plan), input, output, in_shape, out_shape);

@@ -71,6 +71,12 @@ void Plan::add_kernel(std::string name, int unit, std::string impl, std::functio
   steps_.push_back(std::move(s));
 }
 
+std::size_t Plan::activation_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [name, b] : buffers_) total += b->bytes();
+  return total;
+}
+
 void Plan::finalize() {
   if (finalized_) return;
   for (auto& [name, b] : buffers_) b->allocate();

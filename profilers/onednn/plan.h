@@ -91,6 +91,8 @@ class Plan {
                      std::vector<std::pair<int, View>> views, std::unordered_map<int, memory> weights = {});
   void add_kernel(std::string name, int unit, std::string impl, std::function<void()> fn);
 
+  // Bytes finalize() will allocate for activations.
+  std::size_t activation_bytes() const;
   // Allocates every buffer and binds the views: call once, after lowering.
   void finalize();
   void run();
