@@ -1,11 +1,10 @@
 // hwnas profile: time an architecture on this CPU (oneDNN), end to end and block by block.
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "cli/arch_arg.h"
 #include "cli/options.h"
@@ -19,61 +18,108 @@ namespace {
 using nlohmann::json;
 
 json measurement_json(const prof::Measurement& m) {
-  return {{"figure_us", m.figure_us}, {"median_us", m.median_us}, {"min_us", m.min_us}, {"p10_us", m.p10_us},
-          {"p90_us", m.p90_us}, {"p99_us", m.p99_us}, {"mean_us", m.mean_us}, {"ci95_us", {m.ci_low_us, m.ci_high_us}},
-          {"cv", m.cv}, {"n", m.n}, {"calls_per_sample", m.calls_per_sample}, {"warmup_runs", m.warmup_runs},
-          {"noisy", m.noisy}, {"noise_reason", m.noise_reason}, {"samples_us", m.samples_us}};
+  return {{"figure_us", m.figure_us},
+          {"median_us", m.median_us},
+          {"min_us", m.min_us},
+          {"p10_us", m.p10_us},
+          {"p90_us", m.p90_us},
+          {"p99_us", m.p99_us},
+          {"mean_us", m.mean_us},
+          {"ci95_us", {m.ci_low_us, m.ci_high_us}},
+          {"cv", m.cv},
+          {"n", m.n},
+          {"calls_per_sample", m.calls_per_sample},
+          {"warmup_runs", m.warmup_runs},
+          {"noisy", m.noisy},
+          {"noise_reason", m.noise_reason},
+          {"samples_us", m.samples_us}};
 }
 
 json device_json(const prof::DeviceInfo& d) {
-  return {{"kind", d.kind}, {"model", d.model}, {"cores", d.cores}, {"threads", d.threads}, {"isa", d.isa},
-          {"bf16_native", d.bf16_native}, {"engine", d.engine}, {"peak_f32_gflops", d.peak_f32_gflops},
-          {"peak_bf16_gflops", d.peak_bf16_gflops}, {"triad_gbs", d.triad_gbs}, {"fingerprint", d.fingerprint()}};
+  return {{"kind", d.kind},
+          {"model", d.model},
+          {"cores", d.cores},
+          {"threads", d.threads},
+          {"isa", d.isa},
+          {"bf16_native", d.bf16_native},
+          {"engine", d.engine},
+          {"peak_f32_gflops", d.peak_f32_gflops},
+          {"peak_bf16_gflops", d.peak_bf16_gflops},
+          {"triad_gbs", d.triad_gbs},
+          {"fingerprint", d.fingerprint()}};
 }
 
 json result_json(const prof::ProfileResult& r) {
   json units = json::array();
   for (const auto& u : r.units)
-    units.push_back({{"label", u.label}, {"kind", u.kind}, {"mixer", u.mixer}, {"ffn", u.ffn}, {"tokens", u.tokens},
-                     {"dim", u.dim}, {"macs", u.counts.macs}, {"params", u.counts.params}, {"creation_ms", u.creation_ms},
-                     {"gflops", r.gflops(u.counts.macs, u.time.figure_us)}, {"time", measurement_json(u.time)}});
+    units.push_back({{"label", u.label},
+                     {"kind", u.kind},
+                     {"mixer", u.mixer},
+                     {"ffn", u.ffn},
+                     {"tokens", u.tokens},
+                     {"dim", u.dim},
+                     {"macs", u.counts.macs},
+                     {"params", u.counts.params},
+                     {"creation_ms", u.creation_ms},
+                     {"gflops", r.gflops(u.counts.macs, u.time.figure_us)},
+                     {"time", measurement_json(u.time)}});
   json steps = json::array();
   for (const auto& s : r.steps)
     steps.push_back({{"name", s.name}, {"impl", s.impl}, {"unit", s.unit}, {"time", measurement_json(s.time)}});
-  return {{"arch", {{"name", r.arch_name}, {"hash", r.arch_hash}, {"macs", r.counts.macs}, {"params", r.counts.params}}},
-          {"device", device_json(r.device)},
-          {"config", {{"batch", r.options.run.batch}, {"dtype", std::string(prof::name_of(r.options.run.dtype))},
-                      {"threads", r.device.threads}, {"protocol", std::string(prof::name_of(r.options.protocol))}}},
-          {"end_to_end", measurement_json(r.end_to_end)},
-          {"throughput_img_s", r.throughput_img_s()},
-          {"gflops", r.gflops(r.counts.macs, r.end_to_end.figure_us)},
-          {"creation_ms", r.creation_ms},
-          {"sum_of_units_us", r.sum_of_units_us},
-          {"units", units},
-          {"steps", steps},
-          {"noise", {{"flagged", r.noise.flagged}, {"reason", r.noise.reason}, {"calibration_drift", r.noise.drift},
-                     {"loadavg_before", r.noise.before.loadavg_1m}, {"loadavg_after", r.noise.after.loadavg_1m},
-                     {"steal_fraction", r.noise.after.steal_fraction}}}};
+  return {
+      {"arch", {{"name", r.arch_name}, {"hash", r.arch_hash}, {"macs", r.counts.macs}, {"params", r.counts.params}}},
+      {"device", device_json(r.device)},
+      {"config",
+       {{"batch", r.options.run.batch},
+        {"dtype", std::string(prof::name_of(r.options.run.dtype))},
+        {"threads", r.device.threads},
+        {"protocol", std::string(prof::name_of(r.options.protocol))}}},
+      {"end_to_end", measurement_json(r.end_to_end)},
+      {"throughput_img_s", r.throughput_img_s()},
+      {"gflops", r.gflops(r.counts.macs, r.end_to_end.figure_us)},
+      {"creation_ms", r.creation_ms},
+      {"sum_of_units_us", r.sum_of_units_us},
+      {"units", units},
+      {"steps", steps},
+      {"noise",
+       {{"flagged", r.noise.flagged},
+        {"reason", r.noise.reason},
+        {"calibration_drift", r.noise.drift},
+        {"loadavg_before", r.noise.before.loadavg_1m},
+        {"loadavg_after", r.noise.after.loadavg_1m},
+        {"steal_fraction", r.noise.after.steal_fraction}}}};
 }
 
-std::string pct(double part, double whole) { return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : "-"; }
+std::string pct(double part, double whole) {
+  return whole > 0 ? fmt::format("{:.1f}%", 100 * part / whole) : "-";
+}
 
 void print_table(const prof::ProfileResult& r) {
   const double e2e = r.end_to_end.figure_us;
   const double peak = r.peak_gflops();
   fmt::print("{} [{}] on {} ({} threads, {}), batch {}, {}\n", r.arch_name.empty() ? "architecture" : r.arch_name,
-             r.arch_hash, r.device.model, r.device.threads, r.device.isa, r.options.run.batch, prof::name_of(r.options.run.dtype));
+             r.arch_hash, r.device.model, r.device.threads, r.device.isa, r.options.run.batch,
+             prof::name_of(r.options.run.dtype));
   if (peak > 0)
-    fmt::print("measured peak: GEMM {:.0f} GFLOP/s {}, triad {:.1f} GB/s\n", peak, prof::name_of(r.options.run.dtype), r.device.triad_gbs);
+    fmt::print("measured peak: GEMM {:.0f} GFLOP/s {}, triad {:.1f} GB/s\n", peak, prof::name_of(r.options.run.dtype),
+               r.device.triad_gbs);
   if (!r.units.empty()) {
-    Table t({{"unit", Table::Align::left}, {"kind", Table::Align::left}, {"tokens"}, {"dim"}, {"MACs"}, {"median us"},
-             {"p90 us"}, {"% total"}, {"GFLOP/s"}, {"% peak"}});
+    Table t({{"unit", Table::Align::left},
+             {"kind", Table::Align::left},
+             {"tokens"},
+             {"dim"},
+             {"MACs"},
+             {"median us"},
+             {"p90 us"},
+             {"% total"},
+             {"GFLOP/s"},
+             {"% peak"}});
     for (const auto& u : r.units) {
       const double g = r.gflops(u.counts.macs, u.time.figure_us);
       t.add_row({u.label + (u.time.noisy ? " (noisy)" : ""), u.mixer + (u.ffn.empty() ? "" : " + " + u.ffn),
                  fmt::format("{}", u.tokens), fmt::format("{}", u.dim), space::format_macs(u.counts.macs),
-                 fmt::format("{:.1f}", u.time.figure_us), fmt::format("{:.1f}", u.time.p90_us), pct(u.time.figure_us, r.sum_of_units_us),
-                 fmt::format("{:.1f}", g), peak > 0 ? pct(g, peak) : "-"});
+                 fmt::format("{:.1f}", u.time.figure_us), fmt::format("{:.1f}", u.time.p90_us),
+                 pct(u.time.figure_us, r.sum_of_units_us), fmt::format("{:.1f}", g), peak > 0 ? pct(g, peak) : "-"});
     }
     t.print(stdout);
     fmt::print("sum of units {:.1f} us vs end to end {:.1f} us: gap {:+.1f}%\n", r.sum_of_units_us, e2e,
@@ -112,8 +158,8 @@ int run_profile(const Args& args) {
       "protocol", po::value<std::string>()->default_value("default"), "timing protocol")(
       "max-item-ms", po::value<double>()->default_value(0), "cap per unit/step timing (ms), 0 = protocol default")(
       "no-peaks", "skip measuring the GEMM peak and bandwidth")(
-      "json", po::value<std::string>(), "write the full record as JSON")(
-      "trace", po::value<std::string>(), "write a Chrome trace of one median run");
+      "json", po::value<std::string>(), "write the full record as JSON")("trace", po::value<std::string>(),
+                                                                         "write a Chrome trace of one median run");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
@@ -127,7 +173,9 @@ int run_profile(const Args& args) {
   if (!dtype) throw UsageError(fmt::format("--dtype: must be f32 or bf16 (got '{}')", vm["dtype"].as<std::string>()));
   opts.run.dtype = *dtype;
   const auto protocol = prof::protocol_from(vm["protocol"].as<std::string>());
-  if (!protocol) throw UsageError(fmt::format("--protocol: unknown '{}' (default, litv2, hat, nnmeter, trtexec)", vm["protocol"].as<std::string>()));
+  if (!protocol)
+    throw UsageError(fmt::format("--protocol: unknown '{}' (default, litv2, hat, nnmeter, trtexec)",
+                                 vm["protocol"].as<std::string>()));
   opts.protocol = *protocol;
   opts.per_unit = vm.count("per-block") != 0;
   opts.per_step = vm.count("per-op") != 0;
@@ -136,7 +184,8 @@ int run_profile(const Args& args) {
   if (opts.run.threads < 0) throw UsageError("--threads: must be >= 0");
 
   prof::OnednnBackend backend(opts.run.threads);
-  if (auto why = backend.unsupported(arch, opts.run); !why.empty()) throw UsageError(fmt::format("cannot profile: {}", why));
+  if (auto why = backend.unsupported(arch, opts.run); !why.empty())
+    throw UsageError(fmt::format("cannot profile: {}", why));
   const bool tty = isatty(fileno(stderr)) != 0;
   if (vm.count("no-peaks") == 0) {
     if (tty) fmt::print(stderr, "measuring this CPU's GEMM peak and bandwidth...\r");

@@ -37,7 +37,9 @@ std::string unit_mixer(const space::Arch& a, const space::Unit& u) {
   switch (u.kind) {
     case space::UnitKind::stem: return space::describe(a.stem);
     case space::UnitKind::downsample: return space::describe(a.stages[static_cast<std::size_t>(u.stage)].downsample);
-    case space::UnitKind::block: return space::describe(a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
+    case space::UnitKind::block:
+      return space::describe(
+          a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
     case space::UnitKind::head: return fmt::format("{}-head", space::name_of(a.head.kind));
     case space::UnitKind::kCount: break;
   }
@@ -51,8 +53,12 @@ std::string unit_ffn(const space::Arch& a, const space::Unit& u) {
 }
 
 json counts_json(const space::Counts& c) {
-  return {{"params", c.params}, {"macs", c.macs}, {"flops", c.flops()}, {"paper_macs", c.paper_macs},
-          {"activation_bytes", c.act_bytes}, {"weight_bytes", c.weight_bytes}};
+  return {{"params", c.params},
+          {"macs", c.macs},
+          {"flops", c.flops()},
+          {"paper_macs", c.paper_macs},
+          {"activation_bytes", c.act_bytes},
+          {"weight_bytes", c.weight_bytes}};
 }
 
 json show_json(const space::Arch& a, const space::Lowered& net) {
@@ -89,8 +95,14 @@ json show_json(const space::Arch& a, const space::Lowered& net) {
 
 void show_table(const space::Arch& a, const space::Lowered& net) {
   const space::Counts total = space::count(net);
-  Table t({{"unit", Table::Align::left}, {"mixer", Table::Align::left}, {"ffn", Table::Align::left},
-           {"tokens"}, {"dim"}, {"params"}, {"MACs"}, {"share"}});
+  Table t({{"unit", Table::Align::left},
+           {"mixer", Table::Align::left},
+           {"ffn", Table::Align::left},
+           {"tokens"},
+           {"dim"},
+           {"params"},
+           {"MACs"},
+           {"share"}});
   for (const space::Unit& u : net.units) {
     const space::Counts c = space::count(u);
     const double share = total.macs > 0 ? 100.0 * static_cast<double>(c.macs) / static_cast<double>(total.macs) : 0.0;
@@ -139,7 +151,8 @@ int space_validate(const Args& args) {
         continue;
       }
       space::Sampler s(*sp);
-      fmt::print("{}: ok, search space '{}' ({} genes, 10^{:.1f} candidates)\n", file, sp->name, s.genes().size(), s.log10_size());
+      fmt::print("{}: ok, search space '{}' ({} genes, 10^{:.1f} candidates)\n", file, sp->name, s.genes().size(),
+                 s.log10_size());
       continue;
     }
     auto a = space::load_arch_file(file);
@@ -159,7 +172,8 @@ int space_show(const Args& args) {
   const std::string usage = "hwnas space show (--preset NAME | FILE) [--json] [--canonical]";
   po::options_description desc("space show: per-block table of an architecture");
   add_arch_options(desc);
-  desc.add_options()("json", "print the full record as JSON")("canonical", "print the canonical JSON text (the hash input)");
+  desc.add_options()("json", "print the full record as JSON")("canonical",
+                                                              "print the canonical JSON text (the hash input)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
@@ -179,8 +193,9 @@ int space_show(const Args& args) {
 int space_sample(const Args& args) {
   const std::string usage = "hwnas space sample --space NAME|FILE [-n N] [--seed S]";
   po::options_description desc("space sample: distinct random architectures, one JSON line each");
-  desc.add_options()("space", po::value<std::string>()->default_value("hybrid-vit"), "built-in space name or JSON file")(
-      "count,n", po::value<int>()->default_value(10), "how many distinct architectures")(
+  desc.add_options()("space", po::value<std::string>()->default_value("hybrid-vit"),
+                     "built-in space name or JSON file")("count,n", po::value<int>()->default_value(10),
+                                                         "how many distinct architectures")(
       "seed", po::value<std::uint64_t>()->default_value(1), "random seed");
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
@@ -226,16 +241,21 @@ int run_presets(const Args& args) {
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
   json out = json::array();
-  Table t({{"name", Table::Align::left}, {"family", Table::Align::left}, {"params"}, {"MACs"}, {"top-1"},
+  Table t({{"name", Table::Align::left},
+           {"family", Table::Align::left},
+           {"params"},
+           {"MACs"},
+           {"top-1"},
            {"description", Table::Align::left}});
   for (const auto& info : space::presets()) {
     auto a = space::preset(info.name);
     if (!a) throw RuntimeFailure(a.error().message);
     const auto c = space::count(lower_or_fail(*a));
     const std::string top1 = a->meta.top1 ? fmt::format("{:.1f}", *a->meta.top1) : "-";
-    t.add_row({info.name, info.family, space::format_params(c.params), space::format_macs(c.macs), top1, info.description});
-    json row = {{"name", info.name}, {"family", info.family}, {"description", info.description},
-                {"params", c.params}, {"macs", c.macs}, {"hash", space::hash_hex(space::arch_hash(*a))}};
+    t.add_row(
+        {info.name, info.family, space::format_params(c.params), space::format_macs(c.macs), top1, info.description});
+    json row = {{"name", info.name},  {"family", info.family}, {"description", info.description},
+                {"params", c.params}, {"macs", c.macs},        {"hash", space::hash_hex(space::arch_hash(*a))}};
     if (a->meta.top1) row["top1"] = *a->meta.top1;
     out.push_back(row);
   }

@@ -20,7 +20,8 @@ int run_version(const Args& args) {
   fmt::print("  SQLite            {}\n", store::sqlite_version());
   fmt::print("  Boost             {}.{}.{}\n", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
   fmt::print("  fmt               {}.{}.{}\n", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
-  fmt::print("  nlohmann-json     {}.{}.{}\n", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH);
+  fmt::print("  nlohmann-json     {}.{}.{}\n", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
+             NLOHMANN_JSON_VERSION_PATCH);
 #ifdef HWNAS_HAVE_CUDA
   fmt::print("  CUDA backend      built\n");
 #else

@@ -18,7 +18,8 @@ const std::vector<Command>& commands() {
 
 int dispatch(const std::vector<Command>& table, const std::string& prog, const Args& args) {
   auto usage = [&](std::FILE* out) {
-    fmt::print(out, "usage: {} <command> [options]   ('{} <command> --help' for its options)\n\ncommands:\n", prog, prog);
+    fmt::print(out, "usage: {} <command> [options]   ('{} <command> --help' for its options)\n\ncommands:\n", prog,
+               prog);
     for (const Command& c : table) fmt::print(out, "  {:<10} {}\n", c.name, c.summary);
   };
   if (args.empty()) {

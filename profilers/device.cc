@@ -1,13 +1,11 @@
 #include "profilers/device.h"
 
-#include <omp.h>
-
 #include <algorithm>
-
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <omp.h>
 
 #include "space/canonical.h"
 

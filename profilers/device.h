@@ -8,13 +8,13 @@
 namespace hwnas::prof {
 
 struct DeviceInfo {
-  std::string kind = "cpu";   // "cpu" or "cuda"
-  std::string model;          // "AMD EPYC 9R45 ..." or the GPU name
-  int cores = 0;              // logical CPUs available to this process
-  int threads = 0;            // threads the backend runs with
-  std::string isa;            // as the engine sees it ("avx512_core_bf16")
+  std::string kind = "cpu";  // "cpu" or "cuda"
+  std::string model;         // "AMD EPYC 9R45 ..." or the GPU name
+  int cores = 0;             // logical CPUs available to this process
+  int threads = 0;           // threads the backend runs with
+  std::string isa;           // as the engine sees it ("avx512_core_bf16")
   bool bf16_native = false;
-  std::string engine;         // "oneDNN 2.6.3 (...)"
+  std::string engine;  // "oneDNN 2.6.3 (...)"
   // Measured at start-up (0 until measured; bf16 0 where unsupported).
   double peak_f32_gflops = 0;
   double peak_bf16_gflops = 0;

@@ -1,12 +1,11 @@
 #include "profilers/profile.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "space/canonical.h"
 
@@ -32,7 +31,8 @@ std::string unit_mixer(const space::Arch& a, const space::Unit& u) {
     case space::UnitKind::stem: return space::describe(a.stem);
     case space::UnitKind::downsample: return space::describe(a.stages[static_cast<std::size_t>(u.stage)].downsample);
     case space::UnitKind::block:
-      return space::describe(a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
+      return space::describe(
+          a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
     case space::UnitKind::head: return std::string(space::name_of(a.head.kind)) + "-head";
     case space::UnitKind::kCount: break;
   }
@@ -107,7 +107,8 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
       up.kind = std::string(space::name_of(unit.kind));
       up.mixer = unit_mixer(arch, unit);
       if (unit.kind == space::UnitKind::block)
-        up.ffn = space::describe(arch.stages[static_cast<std::size_t>(unit.stage)].blocks[static_cast<std::size_t>(unit.block)].ffn);
+        up.ffn = space::describe(
+            arch.stages[static_cast<std::size_t>(unit.stage)].blocks[static_cast<std::size_t>(unit.block)].ffn);
       up.tokens = unit.in.total();
       up.dim = unit.out_dim;
       up.counts = space::count(unit);
@@ -124,10 +125,12 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   r.noise.calibration_after_us = backend.calibration_us();
   r.noise.after = load_snapshot(&r.noise.before);
   if (r.noise.calibration_before_us > 0) {
-    r.noise.drift = std::abs(r.noise.calibration_after_us - r.noise.calibration_before_us) / r.noise.calibration_before_us;
+    r.noise.drift =
+        std::abs(r.noise.calibration_after_us - r.noise.calibration_before_us) / r.noise.calibration_before_us;
   }
   std::vector<std::string> reasons;
-  if (r.noise.drift > 0.03) reasons.push_back(fmt::format("calibration GEMM drifted {:.1f}% (> 3%)", 100 * r.noise.drift));
+  if (r.noise.drift > 0.03)
+    reasons.push_back(fmt::format("calibration GEMM drifted {:.1f}% (> 3%)", 100 * r.noise.drift));
   if (r.noise.after.steal_fraction > 0.05)
     reasons.push_back(fmt::format("{:.0f}% CPU steal time", 100 * r.noise.after.steal_fraction));
   const double cores = static_cast<double>(std::max(available_cpus(), 1));
@@ -171,12 +174,21 @@ Result<std::string> chrome_trace(Backend& backend, const space::Arch& arch, cons
   nlohmann::json events = nlohmann::json::array();
   const int pid = static_cast<int>(getpid());
   const int tid = static_cast<int>(gettid());
-  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"tid", tid},
+  events.push_back({{"name", "process_name"},
+                    {"ph", "M"},
+                    {"pid", pid},
+                    {"tid", tid},
                     {"args", {{"name", fmt::format("hwnas {} ({})", arch.meta.name, backend.name())}}}});
   events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", "main"}}}});
   auto slice = [&](const std::string& name, const std::string& cat, double start, double end, nlohmann::json args) {
-    events.push_back({{"name", name}, {"cat", cat}, {"ph", "X"}, {"pid", pid}, {"tid", tid},
-                      {"ts", start - t0}, {"dur", std::max(end - start, 0.0)}, {"args", std::move(args)}});
+    events.push_back({{"name", name},
+                      {"cat", cat},
+                      {"ph", "X"},
+                      {"pid", pid},
+                      {"tid", tid},
+                      {"ts", start - t0},
+                      {"dur", std::max(end - start, 0.0)},
+                      {"args", std::move(args)}});
   };
   if (!best.empty())
     slice(arch.meta.name.empty() ? "network" : arch.meta.name, "network", best.front().first, best.back().second,
@@ -190,7 +202,8 @@ Result<std::string> chrome_trace(Backend& backend, const space::Arch& arch, cons
       const space::Unit& u = lowered->units[static_cast<std::size_t>(units[i])];
       slice(u.label, "unit", best[i].first, best[j - 1].second, {{"macs", space::count(u).macs}});
     }
-    for (std::size_t k = i; k < j; ++k) slice(names[k], "step", best[k].first, best[k].second, nlohmann::json::object());
+    for (std::size_t k = i; k < j; ++k)
+      slice(names[k], "step", best[k].first, best[k].second, nlohmann::json::object());
     i = j;
   }
   nlohmann::json doc = {{"traceEvents", events}, {"displayTimeUnit", "ms"}};

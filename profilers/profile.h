@@ -24,10 +24,10 @@ struct ProfileOptions {
 struct UnitProfile {
   int unit = -1;
   std::string label;
-  std::string kind;       // stem, downsample, block, head
-  std::string mixer, ffn; // descriptions for blocks
+  std::string kind;        // stem, downsample, block, head
+  std::string mixer, ffn;  // descriptions for blocks
   std::int64_t tokens = 0, dim = 0;
-  space::Counts counts;   // per image
+  space::Counts counts;  // per image
   Measurement time;
   double creation_ms = 0;
 };
@@ -53,8 +53,8 @@ struct ProfileResult {
   space::Counts counts;  // per image
   Measurement end_to_end;
   double creation_ms = 0;
-  std::vector<UnitProfile> units;   // when per_unit
-  std::vector<StepProfile> steps;   // when per_step
+  std::vector<UnitProfile> units;  // when per_unit
+  std::vector<StepProfile> steps;  // when per_step
   double sum_of_units_us = 0;
   NoiseGate noise;
 

@@ -30,7 +30,8 @@ double trimmed_mean(const std::vector<double>& sorted, double fraction) {
   if (sorted.empty()) return 0.0;
   const auto cut = static_cast<std::size_t>(std::floor(fraction * static_cast<double>(sorted.size())));
   if (2 * cut >= sorted.size()) return percentile(sorted, 0.5);
-  const double sum = std::accumulate(sorted.begin() + static_cast<long>(cut), sorted.end() - static_cast<long>(cut), 0.0);
+  const double sum =
+      std::accumulate(sorted.begin() + static_cast<long>(cut), sorted.end() - static_cast<long>(cut), 0.0);
   return sum / static_cast<double>(sorted.size() - 2 * cut);
 }
 

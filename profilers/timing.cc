@@ -17,7 +17,9 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Protocol::kCount
 
 }  // namespace
 
-std::string_view name_of(Protocol p) { return kProtocolNames.at(static_cast<std::size_t>(p)); }
+std::string_view name_of(Protocol p) {
+  return kProtocolNames.at(static_cast<std::size_t>(p));
+}
 
 std::optional<Protocol> protocol_from(std::string_view s) {
   for (std::size_t i = 0; i < kProtocolNames.size(); ++i)
@@ -28,8 +30,7 @@ std::optional<Protocol> protocol_from(std::string_view s) {
 TimingConfig TimingConfig::for_protocol(Protocol p) {
   TimingConfig c;
   switch (p) {
-    case Protocol::standard:
-      break;
+    case Protocol::standard: break;
     case Protocol::litv2:  // LITv2: 50 warm-up forwards, 30 timed, throughput = 30·B/elapsed (the mean)
       c.warmup_min_runs = 50;
       c.warmup_min_ms = 0;
@@ -58,8 +59,7 @@ TimingConfig TimingConfig::for_protocol(Protocol p) {
       c.target_rel_ci = 0;  // never stops early: runs the full 3 s
       c.min_samples = 1;
       break;
-    case Protocol::kCount:
-      break;
+    case Protocol::kCount: break;
   }
   return c;
 }
@@ -85,7 +85,8 @@ Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, 
   // Short calls are timed in blocks so that the clock's own cost (~26 ns) stays negligible.
   std::int64_t k = 1;
   if (cfg.block_under_us > 0 && last_call_us < cfg.block_under_us)
-    k = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil(cfg.block_under_us / std::max(last_call_us, 0.05))), 1, 100000);
+    k = std::clamp<std::int64_t>(
+        static_cast<std::int64_t>(std::ceil(cfg.block_under_us / std::max(last_call_us, 0.05))), 1, 100000);
   m.calls_per_sample = k;
 
   const double start = clock();
@@ -134,11 +135,12 @@ Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, 
   const double iqr = percentile(sorted, 0.75) - percentile(sorted, 0.25);
   if (capped) {
     m.noisy = true;
-    m.noise_reason = fmt::format("time cap {:.0f} ms reached before the median's 95% CI was within ±{:.0f}%", cfg.max_time_ms,
-                                 100 * cfg.target_rel_ci);
+    m.noise_reason = fmt::format("time cap {:.0f} ms reached before the median's 95% CI was within ±{:.0f}%",
+                                 cfg.max_time_ms, 100 * cfg.target_rel_ci);
   } else if (m.median_us > 0 && iqr / m.median_us > cfg.noisy_iqr) {
     m.noisy = true;
-    m.noise_reason = fmt::format("IQR is {:.0f}% of the median (> {:.0f}%)", 100 * iqr / m.median_us, 100 * cfg.noisy_iqr);
+    m.noise_reason =
+        fmt::format("IQR is {:.0f}% of the median (> {:.0f}%)", 100 * iqr / m.median_us, 100 * cfg.noisy_iqr);
   }
   return m;
 }

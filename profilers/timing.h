@@ -21,12 +21,12 @@ struct TimingConfig {
   double warmup_min_ms = 200;
   int min_samples = 10;
   double min_time_ms = 100;
-  double max_time_ms = 3000;     // cap: a capped measurement is flagged noisy
-  double target_rel_ci = 0.02;   // stop when the median's 95% CI is within ±2%
-  double block_under_us = 50;    // calls shorter than this are timed k at a time
-  int fixed_samples = 0;         // > 0: exactly this many samples, no adaptive stop (paper protocols)
-  double trim_fraction = -1;     // >= 0: the figure is this trimmed mean (HAT 0.1; LITv2 0, the mean), else the median
-  double noisy_iqr = 0.10;       // IQR / median above this flags noise
+  double max_time_ms = 3000;    // cap: a capped measurement is flagged noisy
+  double target_rel_ci = 0.02;  // stop when the median's 95% CI is within ±2%
+  double block_under_us = 50;   // calls shorter than this are timed k at a time
+  int fixed_samples = 0;        // > 0: exactly this many samples, no adaptive stop (paper protocols)
+  double trim_fraction = -1;    // >= 0: the figure is this trimmed mean (HAT 0.1; LITv2 0, the mean), else the median
+  double noisy_iqr = 0.10;      // IQR / median above this flags noise
 
   static TimingConfig for_protocol(Protocol p);
 };
@@ -35,14 +35,14 @@ struct Measurement {
   double figure_us = 0;  // what the protocol reports: the median, HAT's trimmed mean, LITv2's mean
   double median_us = 0, min_us = 0, p10_us = 0, p90_us = 0, p99_us = 0, mean_us = 0;
   double ci_low_us = 0, ci_high_us = 0;
-  double cv = 0;                    // stddev / mean
-  std::int64_t n = 0;               // samples
+  double cv = 0;       // stddev / mean
+  std::int64_t n = 0;  // samples
   std::int64_t calls_per_sample = 1;
   std::int64_t warmup_runs = 0;
-  double elapsed_ms = 0;            // wall time spent, warm-up included
+  double elapsed_ms = 0;  // wall time spent, warm-up included
   bool noisy = false;
-  std::string noise_reason;         // why it is flagged
-  std::vector<double> samples_us;   // per call (a block's time divided by its calls)
+  std::string noise_reason;        // why it is flagged
+  std::vector<double> samples_us;  // per call (a block's time divided by its calls)
 };
 
 // Microseconds from an arbitrary origin. Backends with a virtual clock (the fake one) supply theirs.

@@ -10,12 +10,11 @@ namespace {
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(MixerKind::kCount)> kMixerNames = {
     "none", "skip", "normskip", "msa", "hilo", "window", "sra", "bconv"};
-constexpr std::array<std::string_view, static_cast<std::size_t>(FfnKind::kCount)> kFfnNames = {
-    "none", "mlp", "convffn"};
+constexpr std::array<std::string_view, static_cast<std::size_t>(FfnKind::kCount)> kFfnNames = {"none", "mlp",
+                                                                                               "convffn"};
 constexpr std::array<std::string_view, static_cast<std::size_t>(PatchKind::kCount)> kPatchNames = {
     "none", "patch", "overlap", "merge", "dtm"};
-constexpr std::array<std::string_view, static_cast<std::size_t>(HeadKind::kCount)> kHeadNames = {
-    "mean", "cls"};
+constexpr std::array<std::string_view, static_cast<std::size_t>(HeadKind::kCount)> kHeadNames = {"mean", "cls"};
 
 template <class E, std::size_t N>
 std::optional<E> lookup(const std::array<std::string_view, N>& names, std::string_view s) {
@@ -27,14 +26,30 @@ std::optional<E> lookup(const std::array<std::string_view, N>& names, std::strin
 
 }  // namespace
 
-std::string_view name_of(MixerKind k) { return kMixerNames.at(static_cast<std::size_t>(k)); }
-std::string_view name_of(FfnKind k) { return kFfnNames.at(static_cast<std::size_t>(k)); }
-std::string_view name_of(PatchKind k) { return kPatchNames.at(static_cast<std::size_t>(k)); }
-std::string_view name_of(HeadKind k) { return kHeadNames.at(static_cast<std::size_t>(k)); }
-std::optional<MixerKind> mixer_kind_from(std::string_view s) { return lookup<MixerKind>(kMixerNames, s); }
-std::optional<FfnKind> ffn_kind_from(std::string_view s) { return lookup<FfnKind>(kFfnNames, s); }
-std::optional<PatchKind> patch_kind_from(std::string_view s) { return lookup<PatchKind>(kPatchNames, s); }
-std::optional<HeadKind> head_kind_from(std::string_view s) { return lookup<HeadKind>(kHeadNames, s); }
+std::string_view name_of(MixerKind k) {
+  return kMixerNames.at(static_cast<std::size_t>(k));
+}
+std::string_view name_of(FfnKind k) {
+  return kFfnNames.at(static_cast<std::size_t>(k));
+}
+std::string_view name_of(PatchKind k) {
+  return kPatchNames.at(static_cast<std::size_t>(k));
+}
+std::string_view name_of(HeadKind k) {
+  return kHeadNames.at(static_cast<std::size_t>(k));
+}
+std::optional<MixerKind> mixer_kind_from(std::string_view s) {
+  return lookup<MixerKind>(kMixerNames, s);
+}
+std::optional<FfnKind> ffn_kind_from(std::string_view s) {
+  return lookup<FfnKind>(kFfnNames, s);
+}
+std::optional<PatchKind> patch_kind_from(std::string_view s) {
+  return lookup<PatchKind>(kPatchNames, s);
+}
+std::optional<HeadKind> head_kind_from(std::string_view s) {
+  return lookup<HeadKind>(kHeadNames, s);
+}
 
 std::string describe(const Mixer& m) {
   switch (m.kind) {
@@ -59,7 +74,8 @@ std::string describe(const Ffn& f) {
 std::string describe(const Patch& p) {
   switch (p.kind) {
     case PatchKind::patch: return fmt::format("patch(k={},s={}{})", p.kernel, p.stride, p.norm ? ",ln" : "");
-    case PatchKind::overlap: return fmt::format("overlap(k={},s={},p={}{})", p.kernel, p.stride, p.padding, p.norm ? ",ln" : "");
+    case PatchKind::overlap:
+      return fmt::format("overlap(k={},s={},p={}{})", p.kernel, p.stride, p.padding, p.norm ? ",ln" : "");
     case PatchKind::none:
     case PatchKind::merge:
     case PatchKind::dtm:

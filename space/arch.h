@@ -96,9 +96,9 @@ struct Input {
 // Descriptive data that does not change what is computed; never part of the canonical text or hash.
 struct Meta {
   std::string name;
-  std::string paper_count;    // convention of the source repo's flops(): "", "litv2", "lit", "swin"
-  std::optional<double> top1; // published ImageNet top-1, where known
-  std::string source;         // where the definition comes from
+  std::string paper_count;     // convention of the source repo's flops(): "", "litv2", "lit", "swin"
+  std::optional<double> top1;  // published ImageNet top-1, where known
+  std::string source;          // where the definition comes from
 
   bool operator==(const Meta&) const = default;
 };

@@ -37,13 +37,15 @@ E read_kind(ObjectReader& r, F from, E count) {
   std::vector<std::string> names;
   for (std::size_t i = 0; i < static_cast<std::size_t>(count); ++i) names.emplace_back(name_of(static_cast<E>(i)));
   std::string hint = did_you_mean(s, names);
-  throw SpecError(r.path("kind"), fmt::format("unknown kind '{}'{} (known: {})", s,
-                                              hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint),
-                                              known_names(count)));
+  throw SpecError(r.path("kind"),
+                  fmt::format("unknown kind '{}'{} (known: {})", s,
+                              hint.empty() ? "" : fmt::format(", did you mean '{}'?", hint), known_names(count)));
 }
 
 // A {"kind": ...} object, or the kind name alone as a string.
-json as_kind_object(const json& j) { return j.is_string() ? json{{"kind", j}} : j; }
+json as_kind_object(const json& j) {
+  return j.is_string() ? json{{"kind", j}} : j;
+}
 
 }  // namespace
 
@@ -73,8 +75,7 @@ Patch read_patch(const json& jin, const std::string& path) {
       p.stride = 2;
       break;
     case PatchKind::none:
-    case PatchKind::kCount:
-      break;
+    case PatchKind::kCount: break;
   }
   r.finish();
   return p;
@@ -86,9 +87,7 @@ Mixer read_mixer(const json& jin, const std::string& path) {
   Mixer m;
   m.kind = read_kind(r, mixer_kind_from, MixerKind::kCount);
   switch (m.kind) {
-    case MixerKind::msa:
-      m.msa_rel_pos = r.boolean("rel_pos", false);
-      break;
+    case MixerKind::msa: m.msa_rel_pos = r.boolean("rel_pos", false); break;
     case MixerKind::hilo:
       m.hilo_alpha = r.number("alpha", -HUGE_VAL, HUGE_VAL, 0.9);
       m.hilo_window = r.integer("window", kAnyNeg, kAny, 2);
@@ -97,17 +96,12 @@ Mixer read_mixer(const json& jin, const std::string& path) {
       m.window_size = r.integer("size", kAnyNeg, kAny, 7);
       m.window_shift = r.boolean("shift", false);
       break;
-    case MixerKind::sra:
-      m.sra_ratio = r.integer("ratio", kAnyNeg, kAny, 1);
-      break;
-    case MixerKind::bconv:
-      m.bconv_kernel = r.integer("kernel", kAnyNeg, kAny);
-      break;
+    case MixerKind::sra: m.sra_ratio = r.integer("ratio", kAnyNeg, kAny, 1); break;
+    case MixerKind::bconv: m.bconv_kernel = r.integer("kernel", kAnyNeg, kAny); break;
     case MixerKind::none:
     case MixerKind::skip:
     case MixerKind::normskip:
-    case MixerKind::kCount:
-      break;
+    case MixerKind::kCount: break;
   }
   r.finish();
   return m;
@@ -192,7 +186,8 @@ Stage read_stage(const json& j, const std::string& path, std::size_t index) {
   if (const json* d = r.get("downsample")) {
     st.downsample = detail::read_patch(*d, r.path("downsample"));
   } else if (index > 0) {
-    throw SpecError(r.path("downsample"), "is required for every stage after the first (use \"none\" to keep the grid)");
+    throw SpecError(r.path("downsample"),
+                    "is required for every stage after the first (use \"none\" to keep the grid)");
   }
   st.pos_embed = r.boolean("pos_embed", false);
   st.norm_out = r.boolean("norm_out", false);
@@ -231,7 +226,8 @@ Arch read_arch(const json& j) {
   a.stem = detail::read_patch(r.object("stem"), "stem");
   a.cls_token = r.boolean("cls_token", false);
   const json& stages = r.array("stages");
-  for (std::size_t s = 0; s < stages.size(); ++s) a.stages.push_back(read_stage(stages[s], detail::index_path("stages", s), s));
+  for (std::size_t s = 0; s < stages.size(); ++s)
+    a.stages.push_back(read_stage(stages[s], detail::index_path("stages", s), s));
   if (const json* h = r.get("head")) a.head = detail::read_head(*h, "head");
   if (const json* m = r.get("meta")) a.meta = read_meta(*m, "meta");
   r.finish();
@@ -253,8 +249,14 @@ json mixer_json(const Mixer& m) {
   json j{{"kind", name_of(m.kind)}};
   switch (m.kind) {
     case MixerKind::msa: j["rel_pos"] = m.msa_rel_pos; break;
-    case MixerKind::hilo: j["alpha"] = m.hilo_alpha; j["window"] = m.hilo_window; break;
-    case MixerKind::window: j["size"] = m.window_size; j["shift"] = m.window_shift; break;
+    case MixerKind::hilo:
+      j["alpha"] = m.hilo_alpha;
+      j["window"] = m.hilo_window;
+      break;
+    case MixerKind::window:
+      j["size"] = m.window_size;
+      j["shift"] = m.window_shift;
+      break;
     case MixerKind::sra: j["ratio"] = m.sra_ratio; break;
     case MixerKind::bconv: j["kernel"] = m.bconv_kernel; break;
     case MixerKind::none:
@@ -293,7 +295,8 @@ Result<Arch> load_arch_file(const std::string& path) {
 
 json arch_to_json(const Arch& a, bool with_meta) {
   json j;
-  const json resolution = a.input.height == a.input.width ? json(a.input.height) : json::array({a.input.height, a.input.width});
+  const json resolution =
+      a.input.height == a.input.width ? json(a.input.height) : json::array({a.input.height, a.input.width});
   j["input"] = {{"resolution", resolution}, {"channels", a.input.channels}, {"classes", a.input.classes}};
   j["norm_eps"] = a.norm_eps;
   j["stem"] = patch_json(a.stem);
@@ -306,8 +309,12 @@ json arch_to_json(const Arch& a, bool with_meta) {
       if (b.ffn.kind != FfnKind::none) ffn["hidden"] = b.ffn.hidden;
       blocks.push_back({{"mixer", mixer_json(b.mixer)}, {"ffn", ffn}, {"pool", b.pool_after}});
     }
-    stages.push_back({{"dim", st.dim}, {"heads", st.heads}, {"downsample", patch_json(st.downsample)},
-                      {"pos_embed", st.pos_embed}, {"norm_out", st.norm_out}, {"blocks", blocks}});
+    stages.push_back({{"dim", st.dim},
+                      {"heads", st.heads},
+                      {"downsample", patch_json(st.downsample)},
+                      {"pos_embed", st.pos_embed},
+                      {"norm_out", st.norm_out},
+                      {"blocks", blocks}});
   }
   j["stages"] = stages;
   j["head"] = {{"kind", name_of(a.head.kind)}, {"norm", a.head.norm}};

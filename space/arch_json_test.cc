@@ -1,5 +1,7 @@
 // Architecture JSON: parsing, the shorthands, and every kind of bad input. Errors must read
 // "<source>: <json path>: <rule>" on one line (space/FORMAT.md).
+#include "space/arch_json.h"
+
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -8,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "space/arch_json.h"
 #include "space/canonical.h"
 #include "space/count.h"
 #include "space/ops.h"
@@ -57,7 +58,8 @@ Arch parse_ok(const json& j) {
   if (r.ok()) return ::testing::AssertionFailure() << "parsed, but expected an error at " << path;
   const std::string& msg = r.error().message;
   const std::string prefix = std::string(kSource) + ": " + path + ": ";
-  if (msg.rfind(prefix, 0) != 0) return ::testing::AssertionFailure() << "expected prefix '" << prefix << "', got: " << msg;
+  if (msg.rfind(prefix, 0) != 0)
+    return ::testing::AssertionFailure() << "expected prefix '" << prefix << "', got: " << msg;
   if (msg.find(rule_part) == std::string::npos)
     return ::testing::AssertionFailure() << "expected '" << rule_part << "' in: " << msg;
   if (msg.find('\n') != std::string::npos) return ::testing::AssertionFailure() << "multi-line error: " << msg;
@@ -306,7 +308,8 @@ TEST(ArchJsonRules, UnknownMixerKindSuggests) {
   const auto r = fails(m, "stages[1].blocks[0].mixer.kind", "unknown kind 'transformer'");
   EXPECT_TRUE(r);
   EXPECT_EQ(std::string(r.message()).find("did you mean"), std::string::npos) << r.message();
-  EXPECT_NE(std::string(r.message()).find("known: none, skip, normskip, msa, hilo, window, sra, bconv"), std::string::npos)
+  EXPECT_NE(std::string(r.message()).find("known: none, skip, normskip, msa, hilo, window, sra, bconv"),
+            std::string::npos)
       << r.message();
 }
 
@@ -587,7 +590,8 @@ namespace {
 // Found by the fuzzer: a number too large for a double is an out_of_range error in nlohmann, not a
 // parse error; it must still be a clean Error, never an exception.
 TEST(ArchJson, HugeNumberLiteralIsAnErrorNotACrash) {
-  auto a = parse_arch(R"({"norm_eps": 1e3333333333, "stem": {"kind": "patch", "kernel": 4}, "stages": []})", "huge.json");
+  auto a =
+      parse_arch(R"({"norm_eps": 1e3333333333, "stem": {"kind": "patch", "kernel": 4}, "stages": []})", "huge.json");
   ASSERT_FALSE(a.ok());
   EXPECT_NE(a.error().message.find("huge.json: invalid JSON: number overflow"), std::string::npos) << a.error().message;
 }

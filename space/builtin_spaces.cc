@@ -63,7 +63,9 @@ constexpr const char* kTiny = R"json({
 
 }  // namespace
 
-std::vector<std::string> builtin_space_names() { return {"hybrid-vit", "tiny"}; }
+std::vector<std::string> builtin_space_names() {
+  return {"hybrid-vit", "tiny"};
+}
 
 Result<SearchSpace> builtin_space(const std::string& name) {
   if (name == "hybrid-vit") return parse_search_space(kHybridVit, "hybrid-vit");

@@ -26,8 +26,12 @@ std::uint64_t hash64(const std::string& bytes) {
   return h;
 }
 
-std::uint64_t arch_hash(const Arch& arch) { return hash64(canonical_text(arch)); }
+std::uint64_t arch_hash(const Arch& arch) {
+  return hash64(canonical_text(arch));
+}
 
-std::string hash_hex(std::uint64_t hash) { return fmt::format("{:016x}", hash); }
+std::string hash_hex(std::uint64_t hash) {
+  return fmt::format("{:016x}", hash);
+}
 
 }  // namespace hwnas::space

@@ -1,5 +1,7 @@
 // Canonical form and hash: equal networks hash equal whatever their spelling; every change to what
 // is computed changes the hash.
+#include "space/canonical.h"
+
 #include <cmath>
 #include <functional>
 #include <map>
@@ -11,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "space/arch_json.h"
-#include "space/canonical.h"
 #include "space/presets.h"
 #include "space/validate.h"
 
@@ -86,7 +87,8 @@ TEST(Canonical, TextIsCompactSortedAndHasNoMeta) {
   EXPECT_EQ(text.find("meta"), std::string::npos);
   EXPECT_EQ(text.find("explicit"), std::string::npos);
   // Top-level keys in sorted order.
-  const std::vector<std::string> keys = {"\"cls_token\"", "\"head\"", "\"input\"", "\"norm_eps\"", "\"stages\"", "\"stem\""};
+  const std::vector<std::string> keys = {"\"cls_token\"", "\"head\"",   "\"input\"",
+                                         "\"norm_eps\"",  "\"stages\"", "\"stem\""};
   std::size_t last = 0;
   for (const std::string& k : keys) {
     const std::size_t at = text.find(k);
@@ -162,16 +164,26 @@ TEST(Canonical, EveryComputationalChangeChangesTheHash) {
       {"sra ratio", [](Arch& a) { a.stages[1].blocks[0].mixer.sra_ratio = 4; }},
       {"ffn hidden + 1", [](Arch& a) { a.stages[0].blocks[1].ffn.hidden = 129; }},
       {"ffn kind", [](Arch& a) { a.stages[1].blocks[1].ffn.kind = FfnKind::convffn; }},
-      {"ffn removed", [](Arch& a) { a.stages[1].blocks[1].ffn = Ffn{FfnKind::none, 0}; }},
+      {"ffn removed",
+       [](Arch& a) {
+         a.stages[1].blocks[1].ffn = Ffn{FfnKind::none, 0};
+       }},
       {"norm_eps", [](Arch& a) { a.norm_eps = 1e-5; }},
       {"norm_eps by one ulp", [](Arch& a) { a.norm_eps = std::nextafter(1e-6, 1.0); }},
       {"resolution", [](Arch& a) { a.input.height = a.input.width = 128; }},
       {"resolution width only", [](Arch& a) { a.input.width = 128; }},
       {"classes", [](Arch& a) { a.input.classes = 11; }},
       {"channels", [](Arch& a) { a.input.channels = 1; }},
-      {"stem kernel", [](Arch& a) { a.stem.kernel = 5; a.stem.padding = 2; }},
+      {"stem kernel",
+       [](Arch& a) {
+         a.stem.kernel = 5;
+         a.stem.padding = 2;
+       }},
       {"stem norm", [](Arch& a) { a.stem.norm = false; }},
-      {"downsample kind", [](Arch& a) { a.stages[1].downsample = Patch{PatchKind::dtm, 2, 2, 0, false}; }},
+      {"downsample kind",
+       [](Arch& a) {
+         a.stages[1].downsample = Patch{PatchKind::dtm, 2, 2, 0, false};
+       }},
       {"pos_embed", [](Arch& a) { a.stages[0].pos_embed = true; }},
       {"norm_out", [](Arch& a) { a.stages[0].norm_out = true; }},
       {"head norm", [](Arch& a) { a.head.norm = false; }},

@@ -1,7 +1,8 @@
 // Every golden number of SEEDS.md (§1, §2, §4, §6, §9) — executed MACs, the papers' own count, params.
+#include "space/count.h"
+
 #include <gtest/gtest.h>
 
-#include "space/count.h"
 #include "space/presets.h"
 
 namespace hwnas::space {
@@ -82,7 +83,8 @@ Arch litv2_s_with_alpha(double alpha) {
 
 TEST(GoldenCounts, Litv2AlphaSweepPaperCount) {
   // SEEDS §2, printed to 3 decimals of G (paper count).
-  const std::pair<double, double> sweep[] = {{0.0, 3.965}, {0.2, 3.881}, {0.4, 3.815}, {0.5, 3.769}, {0.7, 3.742}, {0.9, 3.734}};
+  const std::pair<double, double> sweep[] = {{0.0, 3.965}, {0.2, 3.881}, {0.4, 3.815},
+                                             {0.5, 3.769}, {0.7, 3.742}, {0.9, 3.734}};
   for (auto [alpha, golden_g] : sweep) {
     SCOPED_TRACE(alpha);
     const Counts c = counts_of(litv2_s_with_alpha(alpha));

@@ -21,7 +21,9 @@ std::string join_path(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
 
-std::string index_path(const std::string& parent, std::size_t i) { return fmt::format("{}[{}]", parent, i); }
+std::string index_path(const std::string& parent, std::size_t i) {
+  return fmt::format("{}[{}]", parent, i);
+}
 
 Result<nlohmann::json> parse_json_text(std::string_view text, const std::string& source) {
   try {
@@ -61,7 +63,8 @@ Result<std::string> read_text_file(const std::string& path) {
 
 ObjectReader::ObjectReader(const nlohmann::json& j, std::string path) : j_(j), path_(std::move(path)) {
   if (!j.is_object())
-    throw SpecError(path_.empty() ? "(top level)" : path_, fmt::format("must be an object (got {})", json_type_name(j)));
+    throw SpecError(path_.empty() ? "(top level)" : path_,
+                    fmt::format("must be an object (got {})", json_type_name(j)));
 }
 
 bool ObjectReader::has(std::string_view key) {
@@ -94,7 +97,8 @@ std::int64_t as_integer(const nlohmann::json& v, const std::string& path, std::i
   std::int64_t x = 0;
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(hi)) throw SpecError(path, fmt::format("must be in [{}, {}] (got {})", lo, hi, u));
+    if (u > static_cast<std::uint64_t>(hi))
+      throw SpecError(path, fmt::format("must be in [{}, {}] (got {})", lo, hi, u));
     x = static_cast<std::int64_t>(u);
   } else if (v.is_number_integer()) {
     x = v.get<std::int64_t>();
@@ -108,7 +112,8 @@ std::int64_t as_integer(const nlohmann::json& v, const std::string& path, std::i
 double as_number(const nlohmann::json& v, const std::string& path, double lo, double hi) {
   if (!v.is_number()) throw SpecError(path, fmt::format("must be a number (got {})", json_type_name(v)));
   const double x = v.get<double>();
-  if (!std::isfinite(x) || x < lo || x > hi) throw SpecError(path, fmt::format("must be in [{}, {}] (got {})", lo, hi, x));
+  if (!std::isfinite(x) || x < lo || x > hi)
+    throw SpecError(path, fmt::format("must be in [{}, {}] (got {})", lo, hi, x));
   return x;
 }
 
@@ -158,7 +163,8 @@ void ObjectReader::finish() const {
     if (used_.count(it.key()) != 0) continue;
     // Suggest among the keys this reader asked for (optional ones included).
     std::string hint = did_you_mean(it.key(), known);
-    throw SpecError(path(it.key()), hint.empty() ? "unknown key" : fmt::format("unknown key (did you mean '{}'?)", hint));
+    throw SpecError(path(it.key()),
+                    hint.empty() ? "unknown key" : fmt::format("unknown key (did you mean '{}'?)", hint));
   }
 }
 

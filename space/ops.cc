@@ -17,11 +17,11 @@ using detail::SpecError;
 constexpr std::int64_t kF32Bytes = 4;
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(OpKind::kCount)> kOpNames = {
-    "conv2d", "dwconv2d",         "deform_conv2d", "linear",    "attention", "layer_norm",
-    "batch_norm", "gelu",         "relu",          "add",       "avg_pool2d", "max_pool1d",
-    "window_partition", "patch_gather", "pad",      "concat",    "mean_tokens", "select_token"};
-constexpr std::array<std::string_view, static_cast<std::size_t>(UnitKind::kCount)> kUnitNames = {
-    "stem", "downsample", "block", "head"};
+    "conv2d",           "dwconv2d",     "deform_conv2d", "linear", "attention",   "layer_norm",
+    "batch_norm",       "gelu",         "relu",          "add",    "avg_pool2d",  "max_pool1d",
+    "window_partition", "patch_gather", "pad",           "concat", "mean_tokens", "select_token"};
+constexpr std::array<std::string_view, static_cast<std::size_t>(UnitKind::kCount)> kUnitNames = {"stem", "downsample",
+                                                                                                 "block", "head"};
 
 std::int64_t conv_out(std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t p) {
   std::int64_t padded = add(in, mul(2, p));
@@ -154,7 +154,8 @@ class Lowering {
 
   // conv stem / patch-embed style downsample: conv (+ LN)
   void patch_conv(UnitBuilder& ub, const Patch& p, std::int64_t out_dim, const std::string& path) {
-    if (!tokens_.grid) throw SpecError(path, "needs a spatial token grid, but tokens were pooled to a sequence before it");
+    if (!tokens_.grid)
+      throw SpecError(path, "needs a spatial token grid, but tokens were pooled to a sequence before it");
     ConvShape c;
     c.in_c = dim_;
     c.out_c = out_dim;
@@ -166,7 +167,8 @@ class Lowering {
     c.out_h = conv_out(tokens_.h, p.kernel, p.stride, p.padding);
     c.out_w = conv_out(tokens_.w, p.kernel, p.stride, p.padding);
     if (c.out_h < 1 || c.out_w < 1)
-      throw SpecError(path + ".kernel", fmt::format("kernel {} does not fit the {}x{} input", p.kernel, tokens_.h, tokens_.w));
+      throw SpecError(path + ".kernel",
+                      fmt::format("kernel {} does not fit the {}x{} input", p.kernel, tokens_.h, tokens_.w));
     ub.conv(OpKind::conv2d, "proj", c, /*paper_bias=*/false);
     set_grid(c.out_h, c.out_w);
     dim_ = out_dim;
@@ -216,12 +218,11 @@ class Lowering {
     switch (p.kind) {
       case PatchKind::none:
         if (st.dim != dim_)
-          throw SpecError(path, fmt::format("kind 'none' keeps the width, but stage dim {} != previous {}", st.dim, dim_));
+          throw SpecError(path,
+                          fmt::format("kind 'none' keeps the width, but stage dim {} != previous {}", st.dim, dim_));
         break;
       case PatchKind::patch:
-      case PatchKind::overlap:
-        patch_conv(ub, p, st.dim, path);
-        break;
+      case PatchKind::overlap: patch_conv(ub, p, st.dim, path); break;
       case PatchKind::merge: {
         if (!tokens_.grid || tokens_.h % 2 != 0 || tokens_.w % 2 != 0)
           throw SpecError(path, fmt::format("patch merging needs an even token grid, got {}x{}", tokens_.h, tokens_.w));
@@ -235,7 +236,8 @@ class Lowering {
       }
       case PatchKind::dtm: {
         if (!tokens_.grid || tokens_.h < 2 || tokens_.w < 2)
-          throw SpecError(path, fmt::format("deformable token merging needs a grid of at least 2x2, got {}x{}", tokens_.h, tokens_.w));
+          throw SpecError(path, fmt::format("deformable token merging needs a grid of at least 2x2, got {}x{}",
+                                            tokens_.h, tokens_.w));
         ConvShape c;
         c.in_c = dim_;
         c.in_h = tokens_.h;
@@ -263,8 +265,7 @@ class Lowering {
         dim_ = st.dim;
         break;
       }
-      case PatchKind::kCount:
-        break;
+      case PatchKind::kCount: break;
     }
     stage_entry(ub, s);
     end(u);
@@ -282,14 +283,13 @@ class Lowering {
     const std::int64_t T = tokens_.total();
     auto need_grid = [&](const char* what) {
       if (!tokens_.grid)
-        throw SpecError(path, fmt::format("{} needs a spatial token grid, but tokens were pooled to a sequence before it", what));
-      if (tokens_.extra > 0)
-        throw SpecError(path, fmt::format("{} cannot be used with a cls token", what));
+        throw SpecError(
+            path, fmt::format("{} needs a spatial token grid, but tokens were pooled to a sequence before it", what));
+      if (tokens_.extra > 0) throw SpecError(path, fmt::format("{} cannot be used with a cls token", what));
     };
     switch (m.kind) {
       case MixerKind::none:
-      case MixerKind::skip:
-        return;
+      case MixerKind::skip: return;
       case MixerKind::normskip:
         ub.layer_norm("norm1", T, D);
         residual(ub, "attn.residual");
@@ -339,7 +339,8 @@ class Lowering {
         // Swin: a window not smaller than the map becomes the map (validate() writes this back).
         const std::int64_t w = std::min({m.window_size, tokens_.h, tokens_.w});
         if (tokens_.h % w != 0 || tokens_.w % w != 0)
-          throw SpecError(path + ".size", fmt::format("window {} does not divide the {}x{} token grid", w, tokens_.h, tokens_.w));
+          throw SpecError(path + ".size",
+                          fmt::format("window {} does not divide the {}x{} token grid", w, tokens_.h, tokens_.w));
         const std::int64_t nw = (tokens_.h / w) * (tokens_.w / w);
         const std::int64_t N = tokens_.n;
         ub.layer_norm("norm1", N, D);
@@ -370,7 +371,8 @@ class Lowering {
           c.out_h = conv_out(tokens_.h, r, r, 0);
           c.out_w = conv_out(tokens_.w, r, r, 0);
           if (c.out_h < 1 || c.out_w < 1)
-            throw SpecError(path + ".ratio", fmt::format("ratio {} is larger than the {}x{} token grid", r, tokens_.h, tokens_.w));
+            throw SpecError(path + ".ratio",
+                            fmt::format("ratio {} is larger than the {}x{} token grid", r, tokens_.h, tokens_.w));
           ub.conv(OpKind::conv2d, "attn.sr", c, /*paper_bias=*/false);
           nkv = mul(c.out_h, c.out_w);
           ub.layer_norm("attn.norm", nkv, D);
@@ -403,8 +405,7 @@ class Lowering {
         residual(ub, "attn.residual");
         return;
       }
-      case MixerKind::kCount:
-        return;
+      case MixerKind::kCount: return;
     }
   }
 
@@ -412,8 +413,7 @@ class Lowering {
     const std::int64_t D = dim_;
     const std::int64_t T = tokens_.total();
     switch (f.kind) {
-      case FfnKind::none:
-        return;
+      case FfnKind::none: return;
       case FfnKind::mlp:
         ub.layer_norm("norm2", T, D);
         ub.linear("mlp.fc1", T, D, f.hidden, true);
@@ -443,8 +443,7 @@ class Lowering {
         residual(ub, "mlp.residual");
         return;
       }
-      case FfnKind::kCount:
-        return;
+      case FfnKind::kCount: return;
     }
   }
 
@@ -459,7 +458,8 @@ class Lowering {
     if (blk.pool_after) {
       if (tokens_.extra > 0) throw SpecError(path + ".pool", "token pooling cannot be used with a cls token");
       if (tokens_.n < 3)
-        throw SpecError(path + ".pool", fmt::format("token pooling (kernel 3, stride 2) needs at least 3 tokens, got {}", tokens_.n));
+        throw SpecError(path + ".pool",
+                        fmt::format("token pooling (kernel 3, stride 2) needs at least 3 tokens, got {}", tokens_.n));
       const std::int64_t n_out = (tokens_.n - 3) / 2 + 1;
       ub.simple(OpKind::max_pool1d, "pool", dim_, mul(n_out, dim_), mul(tokens_.n, dim_));
       tokens_ = Tokens{0, 0, n_out, false, 0};
@@ -474,7 +474,8 @@ class Lowering {
     stage_exit_norm(ub, static_cast<int>(arch_.stages.size()) - 1);
     if (arch_.head.norm) {
       Op& n = ub.layer_norm("norm", tokens_.total(), dim_);
-      if (rules_.final_norm_stage3) n.paper_macs = mul(dim_, stem_tokens_ >> std::min<std::size_t>(arch_.stages.size(), 62));
+      if (rules_.final_norm_stage3)
+        n.paper_macs = mul(dim_, stem_tokens_ >> std::min<std::size_t>(arch_.stages.size(), 62));
     }
     if (arch_.head.kind == HeadKind::cls) {
       if (tokens_.extra == 0) throw SpecError("head.kind", "'cls' needs \"cls_token\": true");
@@ -508,23 +509,23 @@ class Lowering {
 
 Grid patch_output(const Patch& p, Grid in) {
   switch (p.kind) {
-    case PatchKind::none:
-      return in;
+    case PatchKind::none: return in;
     case PatchKind::patch:
     case PatchKind::overlap:
       return {conv_out(in.h, p.kernel, p.stride, p.padding), conv_out(in.w, p.kernel, p.stride, p.padding)};
-    case PatchKind::merge:
-      return in.h % 2 == 0 && in.w % 2 == 0 ? Grid{in.h / 2, in.w / 2} : Grid{};
-    case PatchKind::dtm:
-      return {conv_out(in.h, 2, 2, 0), conv_out(in.w, 2, 2, 0)};
-    case PatchKind::kCount:
-      break;
+    case PatchKind::merge: return in.h % 2 == 0 && in.w % 2 == 0 ? Grid{in.h / 2, in.w / 2} : Grid{};
+    case PatchKind::dtm: return {conv_out(in.h, 2, 2, 0), conv_out(in.w, 2, 2, 0)};
+    case PatchKind::kCount: break;
   }
   return {};
 }
 
-std::string_view name_of(OpKind k) { return kOpNames.at(static_cast<std::size_t>(k)); }
-std::string_view name_of(UnitKind k) { return kUnitNames.at(static_cast<std::size_t>(k)); }
+std::string_view name_of(OpKind k) {
+  return kOpNames.at(static_cast<std::size_t>(k));
+}
+std::string_view name_of(UnitKind k) {
+  return kUnitNames.at(static_cast<std::size_t>(k));
+}
 
 Result<PaperRules> paper_rules(std::string_view convention) {
   PaperRules r;

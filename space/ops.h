@@ -14,11 +14,11 @@
 namespace hwnas::space {
 
 enum class OpKind : std::uint8_t {
-  conv2d,            // dense convolution (patch embed, overlapping conv, SRA reduction, bconv)
-  dwconv2d,          // depthwise 3×3 (ConvFFN)
-  deform_conv2d,     // DTM's deformable conv: bilinear sampling at learned offsets + conv
-  linear,            // y = x·Wᵀ (+ b) over rows (tokens)
-  attention,         // softmax(q·kᵀ·scale (+ rel-pos bias))·v, batched over heads (× windows)
+  conv2d,         // dense convolution (patch embed, overlapping conv, SRA reduction, bconv)
+  dwconv2d,       // depthwise 3×3 (ConvFFN)
+  deform_conv2d,  // DTM's deformable conv: bilinear sampling at learned offsets + conv
+  linear,         // y = x·Wᵀ (+ b) over rows (tokens)
+  attention,      // softmax(q·kᵀ·scale (+ rel-pos bias))·v, batched over heads (× windows)
   layer_norm,
   batch_norm,
   gelu,
@@ -55,10 +55,10 @@ struct AttentionShape {
 
 struct Op {
   OpKind kind = OpKind::add;
-  std::string name;  // dotted, relative to its unit: "attn.qkv", "mlp.fc1", "norm1"
-  ConvShape conv;          // conv2d, dwconv2d, deform_conv2d
-  LinearShape linear;      // linear
-  AttentionShape attn;     // attention
+  std::string name;           // dotted, relative to its unit: "attn.qkv", "mlp.fc1", "norm1"
+  ConvShape conv;             // conv2d, dwconv2d, deform_conv2d
+  LinearShape linear;         // linear
+  AttentionShape attn;        // attention
   std::int64_t elements = 0;  // output elements (per image)
   std::int64_t channels = 0;  // last dimension of the output (norms, elementwise, embeddings)
   std::int64_t params = 0;
@@ -76,7 +76,7 @@ std::string_view name_of(UnitKind k);
 // plus `extra` non-spatial tokens (the cls token).
 struct Tokens {
   std::int64_t h = 0, w = 0;
-  std::int64_t n = 0;      // spatial tokens (h·w while `grid`)
+  std::int64_t n = 0;  // spatial tokens (h·w while `grid`)
   bool grid = true;
   std::int64_t extra = 0;  // cls token
   std::int64_t total() const { return n + extra; }
@@ -95,12 +95,12 @@ struct Unit {
 
 // Paper-count convention (SEEDS §9): which extra terms a source repo's flops() adds to executed MACs.
 struct PaperRules {
-  bool layer_norm = false;         // +C·N per LayerNorm of blocks and patch embeds
-  bool conv_bias = false;          // +C_out per output position on dwconv, DTM conv and offset conv
+  bool layer_norm = false;               // +C·N per LayerNorm of blocks and patch embeds
+  bool conv_bias = false;                // +C_out per output position on dwconv, DTM conv and offset conv
   std::int64_t dtm_offset_channels = 8;  // offset conv counted with this many output channels
-  bool dtm_batch_norm = false;     // +C_out·H·W for DTM's BatchNorm
-  bool final_norm_stage3 = false;  // final norm counted at the stage-3 token count (H₀W₀/2⁴)
-  bool merge_norm = false;         // Swin patch merging LN counted as H·W·C (its input)
+  bool dtm_batch_norm = false;           // +C_out·H·W for DTM's BatchNorm
+  bool final_norm_stage3 = false;        // final norm counted at the stage-3 token count (H₀W₀/2⁴)
+  bool merge_norm = false;               // Swin patch merging LN counted as H·W·C (its input)
 };
 Result<PaperRules> paper_rules(std::string_view convention);
 

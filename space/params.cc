@@ -14,8 +14,10 @@ std::string param_prefix(const Unit& unit, const Op& op) {
 
 std::vector<ParamSpec> param_specs(const Op& op, const std::string& prefix) {
   std::vector<ParamSpec> out;
-  auto add = [&](std::string suffix, std::vector<std::int64_t> shape, ParamRole role, std::int64_t fan_in, bool trainable = true) {
-    out.push_back(ParamSpec{suffix.empty() ? prefix : prefix + "." + suffix, std::move(shape), role, fan_in, trainable});
+  auto add = [&](std::string suffix, std::vector<std::int64_t> shape, ParamRole role, std::int64_t fan_in,
+                 bool trainable = true) {
+    out.push_back(
+        ParamSpec{suffix.empty() ? prefix : prefix + "." + suffix, std::move(shape), role, fan_in, trainable});
   };
   switch (op.kind) {
     case OpKind::linear:
@@ -59,8 +61,7 @@ std::vector<ParamSpec> param_specs(const Op& op, const std::string& prefix) {
     case OpKind::pad:
     case OpKind::mean_tokens:
     case OpKind::select_token:
-    case OpKind::kCount:
-      break;
+    case OpKind::kCount: break;
   }
   return out;
 }

@@ -12,7 +12,16 @@
 
 namespace hwnas::space {
 
-enum class ParamRole : std::uint8_t { weight, bias, norm_weight, norm_bias, running_mean, running_var, table, embedding };
+enum class ParamRole : std::uint8_t {
+  weight,
+  bias,
+  norm_weight,
+  norm_bias,
+  running_mean,
+  running_var,
+  table,
+  embedding
+};
 
 struct ParamSpec {
   std::string name;  // "stages.2.blocks.3.attn.qkv.weight"

@@ -1,5 +1,7 @@
 // Presets (SEEDS.md §2–§7): every one loads, validates, round-trips, has its own hash, and has the
 // structure the papers' code gives it.
+#include "space/presets.h"
+
 #include <cstdint>
 #include <map>
 #include <set>
@@ -11,7 +13,6 @@
 #include "space/arch_json.h"
 #include "space/canonical.h"
 #include "space/ops.h"
-#include "space/presets.h"
 #include "space/validate.h"
 
 namespace hwnas::space {
@@ -51,9 +52,11 @@ TEST(Presets, ListIsTheSeedsSet) {
     EXPECT_FALSE(p.family.empty()) << p.name;
     EXPECT_FALSE(p.description.empty()) << p.name;
   }
-  for (const char* n : {"deit-tiny", "deit-small", "deit-base", "pvtv2-b0", "pvtv2-b1", "pvtv2-b2", "swin-t", "litv2-s",
-                        "litv2-m", "litv2-b", "lit-s", "lit-m", "lit-b", "hvt-s-none", "hvt-s-12", "hvt-s-6", "hvt-s-4",
-                        "hvt-s-3", "hvt-ti-1", "spvit-deit-tiny", "spvit-deit-small", "spvit-deit-base", "spvit-swin-t"}) {
+  for (const char* n :
+       {"deit-tiny", "deit-small",      "deit-base",        "pvtv2-b0",        "pvtv2-b1",    "pvtv2-b2",
+        "swin-t",    "litv2-s",         "litv2-m",          "litv2-b",         "lit-s",       "lit-m",
+        "lit-b",     "hvt-s-none",      "hvt-s-12",         "hvt-s-6",         "hvt-s-4",     "hvt-s-3",
+        "hvt-ti-1",  "spvit-deit-tiny", "spvit-deit-small", "spvit-deit-base", "spvit-swin-t"}) {
     EXPECT_EQ(names.count(n), 1u) << n;
   }
 }
@@ -123,7 +126,7 @@ TEST(Presets, Litv2SmallStageThreeIsHilo) {
     EXPECT_EQ(b.mixer.hilo_alpha, 0.9);
     EXPECT_EQ(b.mixer.hilo_window, 2);
   }
-  EXPECT_EQ(s3.dim / s3.heads, 32);  // head dim
+  EXPECT_EQ(s3.dim / s3.heads, 32);            // head dim
   EXPECT_EQ(hilo_lofi_heads(12, 0.9, 2), 10);  // int(12 · 0.9) = int(10.8)
   EXPECT_EQ(hilo_lofi_heads(12, 0.5, 1), 12);  // s = 1: all Lo-Fi
   // Stage 4: s = 1 (MSA), alpha normalised to 1.
@@ -290,9 +293,9 @@ TEST(Presets, SwinShiftsOddBlocksExceptWhereTheWindowIsTheMap) {
 TEST(Presets, SpvitChoicesFollowSeeds) {
   const Arch base = load("spvit-deit-base");
   ASSERT_EQ(base.stages.size(), 1u);
-  const MixerKind expect_kind[] = {MixerKind::bconv, MixerKind::bconv, MixerKind::bconv, MixerKind::bconv, MixerKind::bconv,
-                                   MixerKind::msa,   MixerKind::msa,   MixerKind::msa,   MixerKind::msa,   MixerKind::msa,
-                                   MixerKind::msa,   MixerKind::msa};
+  const MixerKind expect_kind[] = {MixerKind::bconv, MixerKind::bconv, MixerKind::bconv, MixerKind::bconv,
+                                   MixerKind::bconv, MixerKind::msa,   MixerKind::msa,   MixerKind::msa,
+                                   MixerKind::msa,   MixerKind::msa,   MixerKind::msa,   MixerKind::msa};
   const std::int64_t expect_kernel[] = {1, 1, 1, 3, 3};
   const std::int64_t widths[] = {1118, 489, 1050, 1345, 1336, 1326, 1431, 1564, 1606, 1702, 1290, 190};
   for (std::size_t b = 0; b < 12; ++b) {

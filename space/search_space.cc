@@ -15,29 +15,28 @@ constexpr std::size_t kStageGenes = 4;  // depth, dim, head_dim, downsample
 constexpr std::size_t kBlockGenes = 5;  // mixer, ffn_kind, ffn_ratio, drop_mixer, drop_ffn
 enum BlockGene : std::size_t { kMixer = 0, kFfnKind, kFfnRatio, kDropMixer, kDropFfn };
 
-std::size_t max_depth(const StageSpace& st) { return static_cast<std::size_t>(*std::max_element(st.depths.begin(), st.depths.end())); }
+std::size_t max_depth(const StageSpace& st) {
+  return static_cast<std::size_t>(*std::max_element(st.depths.begin(), st.depths.end()));
+}
 
-std::uint32_t count(std::size_t n) { return static_cast<std::uint32_t>(std::max<std::size_t>(n, 1)); }
+std::uint32_t count(std::size_t n) {
+  return static_cast<std::uint32_t>(std::max<std::size_t>(n, 1));
+}
 
 // Can `m` run on an h×w grid (with or without a cls token)? Mirrors the lowering's rules.
 bool mixer_fits(const Mixer& m, Grid g, bool cls_token, std::int64_t dim, std::int64_t heads) {
   switch (m.kind) {
     case MixerKind::none:
     case MixerKind::skip:
-    case MixerKind::normskip:
-      return true;
-    case MixerKind::msa:
-      return !(m.msa_rel_pos && cls_token);
-    case MixerKind::hilo:
-      return !cls_token;
+    case MixerKind::normskip: return true;
+    case MixerKind::msa: return !(m.msa_rel_pos && cls_token);
+    case MixerKind::hilo: return !cls_token;
     case MixerKind::window:
-      return !cls_token && (std::min(g.h, g.w) <= m.window_size || (g.h % m.window_size == 0 && g.w % m.window_size == 0));
-    case MixerKind::sra:
-      return !cls_token && m.sra_ratio <= std::min(g.h, g.w);
-    case MixerKind::bconv:
-      return dim / heads >= 1;
-    case MixerKind::kCount:
-      break;
+      return !cls_token &&
+             (std::min(g.h, g.w) <= m.window_size || (g.h % m.window_size == 0 && g.w % m.window_size == 0));
+    case MixerKind::sra: return !cls_token && m.sra_ratio <= std::min(g.h, g.w);
+    case MixerKind::bconv: return dim / heads >= 1;
+    case MixerKind::kCount: break;
   }
   return false;
 }
@@ -140,7 +139,8 @@ Result<Candidate> Sampler::repair(Genome g) const {
       g[at + kFfnKind] = static_cast<std::uint32_t>(fk);
       blk.ffn.kind = ss.ffn_kinds[static_cast<std::size_t>(fk)];
       if (blk.ffn.kind != FfnKind::none)
-        blk.ffn.hidden = std::max<std::int64_t>(1, std::llround(ss.ffn_ratios[g[at + kFfnRatio]] * static_cast<double>(st.dim)));
+        blk.ffn.hidden =
+            std::max<std::int64_t>(1, std::llround(ss.ffn_ratios[g[at + kFfnRatio]] * static_cast<double>(st.dim)));
       if (g[at + kDropMixer] == 1) blk.mixer = Mixer{MixerKind::skip};
       if (g[at + kDropFfn] == 1) blk.ffn = Ffn{FfnKind::none, 0};
       st.blocks.push_back(blk);
@@ -163,7 +163,8 @@ Result<Candidate> Sampler::sample(Rng& rng) const {
     if (c) return c;
     last = c.error();
   }
-  return Error{fmt::format("no valid architecture in 100 samples of space '{}'; last error: {}", space_.name, last.message)};
+  return Error{
+      fmt::format("no valid architecture in 100 samples of space '{}'; last error: {}", space_.name, last.message)};
 }
 
 Result<Candidate> Sampler::mutate(const Genome& parent, double p, Rng& rng) const {

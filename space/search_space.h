@@ -21,8 +21,8 @@ struct StageSpace {
   std::vector<Patch> downsamples;       // ignored for stage 0
   std::vector<Mixer> mixers;
   std::vector<FfnKind> ffn_kinds;
-  std::vector<double> ffn_ratios;       // hidden = round(ratio · dim)
-  bool removable = false;               // FinerCut: each block may drop its mixer and/or its FFN
+  std::vector<double> ffn_ratios;  // hidden = round(ratio · dim)
+  bool removable = false;          // FinerCut: each block may drop its mixer and/or its FFN
   bool pos_embed = false;
   bool norm_out = false;
 };

@@ -74,8 +74,7 @@ StageSpace read_stage_space(const json& j, const std::string& path, std::size_t 
   st.head_dims = int_list(r, "head_dim", 1, kMaxDim);
   if (index > 0) {
     const auto items = list_of(r.any("downsample"), r.path("downsample"));
-    for (std::size_t i = 0; i < items.size(); ++i)
-    {
+    for (std::size_t i = 0; i < items.size(); ++i) {
       st.downsamples.push_back(detail::read_patch(items[i], detail::index_path(r.path("downsample"), i)));
       detail::check_patch(st.downsamples.back(), detail::index_path(r.path("downsample"), i), false);
     }
@@ -117,7 +116,8 @@ SearchSpace read_space(const json& j, const std::string& source) {
   }
   const json& stages = r.array("stages");
   if (stages.empty()) throw SpecError("stages", "must have at least one stage");
-  for (std::size_t s = 0; s < stages.size(); ++s) sp.stages.push_back(read_stage_space(stages[s], detail::index_path("stages", s), s));
+  for (std::size_t s = 0; s < stages.size(); ++s)
+    sp.stages.push_back(read_stage_space(stages[s], detail::index_path("stages", s), s));
   r.finish();
   return sp;
 }

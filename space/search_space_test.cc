@@ -1,5 +1,7 @@
 // Search spaces: the built-in spaces, sampling, repair, mutation, crossover, the size estimate and
 // the errors of user-written space files.
+#include "space/search_space.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -14,7 +16,6 @@
 #include "space/canonical.h"
 #include "space/count.h"
 #include "space/ops.h"
-#include "space/search_space.h"
 #include "space/validate.h"
 
 namespace hwnas::space {
@@ -132,8 +133,10 @@ TEST(SearchSpace, ThousandHybridVitSamplesAreValidDistinctAndInBudget) {
   std::sort(macs.begin(), macs.end());
   const double lo = static_cast<double>(macs.front()), hi = static_cast<double>(macs.back());
   const double median = 0.5 * static_cast<double>(macs[499] + macs[500]);
-  std::printf("[   INFO   ] hybrid-vit executed MACs over 1000 samples: min %.3f G, p10 %.3f G, median %.3f G, p90 %.3f G, max %.3f G\n",
-              lo / 1e9, static_cast<double>(macs[100]) / 1e9, median / 1e9, static_cast<double>(macs[900]) / 1e9, hi / 1e9);
+  std::printf(
+      "[   INFO   ] hybrid-vit executed MACs over 1000 samples: min %.3f G, p10 %.3f G, median %.3f G, p90 %.3f G, max "
+      "%.3f G\n",
+      lo / 1e9, static_cast<double>(macs[100]) / 1e9, median / 1e9, static_cast<double>(macs[900]) / 1e9, hi / 1e9);
   // The space's design target: roughly 1–8 GMACs at 224.
   EXPECT_GE(lo, 0.5e9);
   EXPECT_LE(hi, 10e9);
@@ -280,19 +283,23 @@ TEST(SearchSpace, Log10SizeOfTinyByHand) {
 }
 
 // A user space that differs from `tiny` where the test says.
-std::string user_space(const std::string& stage0_extra, const std::string& stage1_mixer, const std::string& stem = R"({"kind": "patch", "kernel": 4})",
+std::string user_space(const std::string& stage0_extra, const std::string& stage1_mixer,
+                       const std::string& stem = R"({"kind": "patch", "kernel": 4})",
                        const std::string& downsample = R"(["dtm", "merge"])") {
   return R"({"name": "user", "base": {"input": {"resolution": 64, "classes": 10}, "stem": )" + stem + R"(},
     "stages": [
       {"depth": [1, 2], "dim": [32], "head_dim": [16], "mixer": ["msa"], "ffn": {"kind": "mlp", "ratio": [2, 4]})" +
          stage0_extra + R"(},
-      {"depth": [1, 2], "dim": [64], "head_dim": [16], "downsample": )" + downsample + R"(,
-       "mixer": )" + stage1_mixer + R"(, "ffn": {"kind": "convffn", "ratio": 2}}
+      {"depth": [1, 2], "dim": [64], "head_dim": [16], "downsample": )" +
+         downsample + R"(,
+       "mixer": )" +
+         stage1_mixer + R"(, "ffn": {"kind": "convffn", "ratio": 2}}
     ]})";
 }
 
 TEST(SearchSpaceJson, UserSpaceParses) {
-  auto s = parse_search_space(user_space("", R"(["msa", {"kind": "hilo", "alpha": [0.5, 0.9], "window": [2, 4]}])"), "user.json");
+  auto s = parse_search_space(user_space("", R"(["msa", {"kind": "hilo", "alpha": [0.5, 0.9], "window": [2, 4]}])"),
+                              "user.json");
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->name, "user");
   ASSERT_EQ(s->stages.size(), 2u);
@@ -305,8 +312,10 @@ TEST(SearchSpaceJson, UserSpaceParses) {
   if (r.ok()) return ::testing::AssertionFailure() << "parsed, but expected an error at " << path;
   const std::string& msg = r.error().message;
   const std::string prefix = "user.json: " + path + ": ";
-  if (msg.rfind(prefix, 0) != 0) return ::testing::AssertionFailure() << "expected prefix '" << prefix << "', got: " << msg;
-  if (msg.find(rule_part) == std::string::npos) return ::testing::AssertionFailure() << "expected '" << rule_part << "' in: " << msg;
+  if (msg.rfind(prefix, 0) != 0)
+    return ::testing::AssertionFailure() << "expected prefix '" << prefix << "', got: " << msg;
+  if (msg.find(rule_part) == std::string::npos)
+    return ::testing::AssertionFailure() << "expected '" << rule_part << "' in: " << msg;
   if (msg.find('\n') != std::string::npos) return ::testing::AssertionFailure() << "multi-line: " << msg;
   return ::testing::AssertionSuccess();
 }
@@ -330,9 +339,10 @@ TEST(SearchSpaceJson, OtherBadFields) {
   std::string text = user_space("", R"(["msa"])");
   text.replace(text.find(R"("dim": [32])"), 11, R"("dim": [32, "64"])");
   EXPECT_TRUE(space_fails(text, "stages[0].dim[1]", "must be an integer (got string)"));
-  EXPECT_TRUE(space_fails(user_space("", R"([{"kind": "msa", "alpha": 0.5}])"), "stages[1].mixer[0].alpha", "unknown key"));
-  EXPECT_TRUE(space_fails(user_space("", R"(["msa"])", R"({"kind": "patch", "kernel": 4})", "[]"), "stages[1].downsample",
-                          "must not be an empty list"));
+  EXPECT_TRUE(
+      space_fails(user_space("", R"([{"kind": "msa", "alpha": 0.5}])"), "stages[1].mixer[0].alpha", "unknown key"));
+  EXPECT_TRUE(space_fails(user_space("", R"(["msa"])", R"({"kind": "patch", "kernel": 4})", "[]"),
+                          "stages[1].downsample", "must not be an empty list"));
 }
 
 TEST(SearchSpaceJson, OutOfRangeChoiceInAMixerListIsRefusedAtLoad) {
@@ -354,16 +364,19 @@ void parse_in_child(const std::string& text, const std::string& path) {
 
 TEST(SearchSpaceJsonDeathTest, ZeroWindowSizeIsAnErrorNotACrash) {
   // A window of size 0 must be refused (validate's range is [1, 1024]) before any `h % size`.
-  EXPECT_EXIT(parse_in_child(user_space("", R"([{"kind": "window", "size": 0}])"), "size"), ::testing::ExitedWithCode(0), "");
-}
-
-TEST(SearchSpaceJsonDeathTest, ZeroStemStrideIsAnErrorNotACrash) {
-  EXPECT_EXIT(parse_in_child(user_space("", R"(["msa"])", R"({"kind": "patch", "kernel": 4, "stride": 0})"), "stem.stride"),
+  EXPECT_EXIT(parse_in_child(user_space("", R"([{"kind": "window", "size": 0}])"), "size"),
               ::testing::ExitedWithCode(0), "");
 }
 
+TEST(SearchSpaceJsonDeathTest, ZeroStemStrideIsAnErrorNotACrash) {
+  EXPECT_EXIT(
+      parse_in_child(user_space("", R"(["msa"])", R"({"kind": "patch", "kernel": 4, "stride": 0})"), "stem.stride"),
+      ::testing::ExitedWithCode(0), "");
+}
+
 TEST(SearchSpaceJsonDeathTest, ZeroDownsampleKernelIsAnErrorNotACrash) {
-  EXPECT_EXIT(parse_in_child(user_space("", R"(["msa"])", R"({"kind": "patch", "kernel": 4})", R"([{"kind": "patch", "kernel": 0}])"),
+  EXPECT_EXIT(parse_in_child(user_space("", R"(["msa"])", R"({"kind": "patch", "kernel": 4})",
+                                        R"([{"kind": "patch", "kernel": 0}])"),
                              "downsample"),
               ::testing::ExitedWithCode(0), "");
 }

@@ -33,10 +33,10 @@ void check_patch(const Patch& p, const std::string& path, bool is_stem) {
     case PatchKind::none:
     case PatchKind::merge:
     case PatchKind::dtm:
-      if (is_stem) throw SpecError(path + ".kind", fmt::format("a stem must be 'patch' or 'overlap' (got '{}')", name_of(p.kind)));
+      if (is_stem)
+        throw SpecError(path + ".kind", fmt::format("a stem must be 'patch' or 'overlap' (got '{}')", name_of(p.kind)));
       return;
-    case PatchKind::kCount:
-      break;
+    case PatchKind::kCount: break;
   }
   throw SpecError(path + ".kind", "invalid kind");
 }
@@ -46,25 +46,19 @@ void check_mixer(const Mixer& m, const std::string& path) {
     case MixerKind::none:
     case MixerKind::skip:
     case MixerKind::normskip:
-    case MixerKind::msa:
-      return;
+    case MixerKind::msa: return;
     case MixerKind::hilo:
       if (!(m.hilo_alpha >= 0.0 && m.hilo_alpha <= 1.0))
         throw SpecError(path + ".alpha", fmt::format("must be in [0, 1] (got {})", m.hilo_alpha));
       range(path + ".window", m.hilo_window, 1, kMaxKernel);
       return;
-    case MixerKind::window:
-      range(path + ".size", m.window_size, 1, 1024);
-      return;
-    case MixerKind::sra:
-      range(path + ".ratio", m.sra_ratio, 1, kMaxKernel);
-      return;
+    case MixerKind::window: range(path + ".size", m.window_size, 1, 1024); return;
+    case MixerKind::sra: range(path + ".ratio", m.sra_ratio, 1, kMaxKernel); return;
     case MixerKind::bconv:
       if (m.bconv_kernel != 1 && m.bconv_kernel != 3)
         throw SpecError(path + ".kernel", fmt::format("must be 1 or 3 (got {})", m.bconv_kernel));
       return;
-    case MixerKind::kCount:
-      break;
+    case MixerKind::kCount: break;
   }
   throw SpecError(path + ".kind", "invalid kind");
 }
@@ -82,7 +76,8 @@ void check_structure(const Arch& a) {
   range(square ? "input.resolution" : "input.resolution[1]", a.input.width, 1, kMaxResolution);
   range("input.channels", a.input.channels, 1, kMaxChannels);
   range("input.classes", a.input.classes, 1, kMaxClasses);
-  if (!(a.norm_eps > 0.0 && a.norm_eps < 1.0)) throw SpecError("norm_eps", fmt::format("must be in (0, 1) (got {})", a.norm_eps));
+  if (!(a.norm_eps > 0.0 && a.norm_eps < 1.0))
+    throw SpecError("norm_eps", fmt::format("must be in (0, 1) (got {})", a.norm_eps));
   check_patch(a.stem, "stem", true);
   if (a.stages.empty()) throw SpecError("stages", "must have at least one stage");
   range("stages", static_cast<std::int64_t>(a.stages.size()), 1, kMaxStages);
@@ -92,7 +87,8 @@ void check_structure(const Arch& a) {
     const std::string sp = fmt::format("stages[{}]", s);
     range(sp + ".dim", st.dim, 1, kMaxDim);
     range(sp + ".heads", st.heads, 1, st.dim);
-    if (st.dim % st.heads != 0) throw SpecError(sp + ".heads", fmt::format("must divide dim {} (got {})", st.dim, st.heads));
+    if (st.dim % st.heads != 0)
+      throw SpecError(sp + ".heads", fmt::format("must divide dim {} (got {})", st.dim, st.heads));
     if (s == 0 && st.downsample.kind != PatchKind::none)
       throw SpecError(sp + ".downsample", "stage 0 takes the stem's output: its downsample must be 'none'");
     if (s > 0) check_patch(st.downsample, sp + ".downsample", false);

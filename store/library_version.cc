@@ -4,6 +4,8 @@
 
 namespace hwnas::store {
 
-std::string sqlite_version() { return sqlite3_libversion(); }
+std::string sqlite_version() {
+  return sqlite3_libversion();
+}
 
 }  // namespace hwnas::store

@@ -57,7 +57,8 @@ inline double compare(const space::Arch& arch, int u, prof::DType dtype, std::in
   prof::RunConfig cfg;
   cfg.batch = batch;
   cfg.dtype = dtype;
-  auto run = engine().backend.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), cfg, engine().weights);
+  auto run = engine().backend.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), cfg,
+                                      engine().weights);
   EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().message);
   if (!run.ok()) return HUGE_VAL;
   const auto input = random_input(numel((*run)->input_shape()), 77 + static_cast<std::uint64_t>(u + 1));

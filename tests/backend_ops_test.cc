@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "profilers/onednn/onednn_backend.h"
 #include "backend_compare.h"
+#include "profilers/onednn/onednn_backend.h"
 #include "space/arch_json.h"
 #include "space/ops.h"
 #include "space/presets.h"
@@ -28,7 +28,9 @@ struct Case {
   const char* name;
   const char* json;
 };
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 // Small networks that together use every mixer, FFN, stem, downsample, head and pooling kind.
 const Case kCases[] = {

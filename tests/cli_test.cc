@@ -1,6 +1,4 @@
 // End-to-end: the hwnas binary as a user runs it (exit codes, output, error lines).
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 
 #include "space/arch_json.h"
 #include "space/canonical.h"
@@ -44,7 +43,8 @@ TEST(Cli, ShowLitv2SmallPrintsGoldenTotals) {
   const CliRun r = run("space show --preset litv2-s");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("27.84M"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("3.724 GMACs (paper: 3.734 GMACs"), std::string::npos) << r.out;  // executed, then the paper count
+  EXPECT_NE(r.out.find("3.724 GMACs (paper: 3.734 GMACs"), std::string::npos)
+      << r.out;  // executed, then the paper count
   EXPECT_NE(r.out.find("stages.2.blocks.5"), std::string::npos);
   EXPECT_NE(r.out.find("hilo(a=0.9,s=2)"), std::string::npos);
 }
@@ -73,7 +73,8 @@ TEST(Cli, ExitCodesAndDidYouMean) {
 TEST(Cli, VersionNamesCommitAndLibraries) {
   const CliRun r = run("--version");
   ASSERT_EQ(r.code, 0);
-  for (const char* s : {"hwnas 0.", "commit", "oneDNN", "SQLite", "Boost", "fmt"}) EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  for (const char* s : {"hwnas 0.", "commit", "oneDNN", "SQLite", "Boost", "fmt"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
 }
 
 TEST(Cli, BadJsonIsOneLineNamingFilePathAndRule) {
@@ -81,7 +82,8 @@ TEST(Cli, BadJsonIsOneLineNamingFilePathAndRule) {
     "stages": [{"dim": 64, "heads": 2, "blocks": [{"mixer": {"kind": "hilo", "alpha": 1.5}, "ffn": "none"}]}]})");
   const CliRun r = run("space validate " + bad);
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.out.find(bad + ": stages[0].blocks[0].mixer.alpha: must be in [0, 1] (got 1.5)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(bad + ": stages[0].blocks[0].mixer.alpha: must be in [0, 1] (got 1.5)"), std::string::npos)
+      << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
 
   const std::string syntax = temp_file("bad_syntax.json", "{\n  \"stem\": {,\n}");
@@ -104,12 +106,14 @@ TEST(Cli, SampleIsDistinctReparsesToSameHashAndIsDeterministic) {
     auto arch = hwnas::space::parse_arch(line, "sample");
     ASSERT_TRUE(arch.ok()) << arch.error().message;
     const std::uint64_t h = hwnas::space::arch_hash(*arch);
-    EXPECT_NE(nlohmann::json::parse(line)["meta"]["name"].get<std::string>().find(hwnas::space::hash_hex(h)), std::string::npos);
+    EXPECT_NE(nlohmann::json::parse(line)["meta"]["name"].get<std::string>().find(hwnas::space::hash_hex(h)),
+              std::string::npos);
     hashes.insert(h);
   }
   EXPECT_EQ(n, 200);
   EXPECT_EQ(hashes.size(), 200u);
-  EXPECT_NE(run("space sample --space hybrid-vit -n 5 --seed 8").out, run("space sample --space hybrid-vit -n 5 --seed 7").out);
+  EXPECT_NE(run("space sample --space hybrid-vit -n 5 --seed 8").out,
+            run("space sample --space hybrid-vit -n 5 --seed 7").out);
 }
 
 TEST(Cli, PresetsListsEveryFamily) {

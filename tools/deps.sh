@@ -9,7 +9,7 @@ packages=(
 )
 # Extra packages for the test command: clang for the fuzz target.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang)
+  packages+=(clang clang-format)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -8,14 +8,18 @@ namespace {
 
 using bf16 = std::uint16_t;
 
-inline float load(const float* p, std::int64_t i) { return p[i]; }
+inline float load(const float* p, std::int64_t i) {
+  return p[i];
+}
 inline float load(const bf16* p, std::int64_t i) {
   const std::uint32_t bits = static_cast<std::uint32_t>(p[i]) << 16;
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
 }
-inline void store(float* p, std::int64_t i, float v) { p[i] = v; }
+inline void store(float* p, std::int64_t i, float v) {
+  p[i] = v;
+}
 inline void store(bf16* p, std::int64_t i, float v) {
   std::uint32_t bits;
   std::memcpy(&bits, &v, 4);
@@ -23,7 +27,9 @@ inline void store(bf16* p, std::int64_t i, float v) {
   p[i] = static_cast<bf16>(bits >> 16);
 }
 
-std::size_t esize(Elem e) { return e == Elem::f32 ? 4 : 2; }
+std::size_t esize(Elem e) {
+  return e == Elem::f32 ? 4 : 2;
+}
 
 template <class T>
 const T* as(const void* p) {
@@ -44,7 +50,9 @@ void dispatch(Elem e, F&& f) {
   }
 }
 
-inline std::int64_t wrap(std::int64_t i, std::int64_t n) { return ((i % n) + n) % n; }
+inline std::int64_t wrap(std::int64_t i, std::int64_t n) {
+  return ((i % n) + n) % n;
+}
 
 }  // namespace
 
@@ -91,7 +99,8 @@ void window_partition(Elem e, const void* src, std::int64_t src_ld, void* dst, s
         const std::int64_t sj = wrap(q + shift, W);
         const std::int64_t win = (p / w) * nwc + q / w, pos = (p % w) * w + q % w;
         const std::int64_t di = ((b * (H / w) * nwc + win) * w * w + pos) * C;
-        std::memcpy(d + static_cast<std::size_t>(di) * es, s + static_cast<std::size_t>((b * H * W + si * W + sj) * src_ld) * es, row);
+        std::memcpy(d + static_cast<std::size_t>(di) * es,
+                    s + static_cast<std::size_t>((b * H * W + si * W + sj) * src_ld) * es, row);
       }
     }
 }
@@ -110,7 +119,8 @@ void window_merge(Elem e, const void* windows, void* dst, std::int64_t dst_ld, s
         const std::int64_t q = wrap(j - shift, W);
         const std::int64_t win = (p / w) * nwc + q / w, pos = (p % w) * w + q % w;
         const std::int64_t si = ((b * (H / w) * nwc + win) * w * w + pos) * C;
-        std::memcpy(d + static_cast<std::size_t>((b * H * W + i * W + j) * dst_ld) * es, s + static_cast<std::size_t>(si) * es, row);
+        std::memcpy(d + static_cast<std::size_t>((b * H * W + i * W + j) * dst_ld) * es,
+                    s + static_cast<std::size_t>(si) * es, row);
       }
     }
 }

@@ -30,7 +30,9 @@ const std::vector<float>* Lowerer::bias_or_null(const std::string& name, std::ve
   return &storage;
 }
 
-View Lowerer::rows(const Tok& t) const { return plan_.view(t.buf, {B_ * t.T, t.C}); }
+View Lowerer::rows(const Tok& t) const {
+  return plan_.view(t.buf, {B_ * t.T, t.C});
+}
 
 View Lowerer::map(const Tok& t) const {
   return plan_.strided(t.buf, {B_, t.C, t.h, t.w}, {t.T * t.C, 1, t.w * t.C, t.C}, t.extra * t.C);
@@ -79,7 +81,8 @@ void Lowerer::attention(const std::string& name, int u, const View& q, const Vie
   const std::int64_t batch = q.shape[0], heads = q.shape[1], lq = q.shape[2], lk = k.shape[2];
   Buffer* sb = scratch("scores");
   const View scores = plan_.view(sb, {batch, heads, lq, lk});
-  const View kt = plan_.strided(k.buf, {batch, heads, k.shape[3], lk}, {k.strides[0], k.strides[1], k.strides[3], k.strides[2]}, k.offset);
+  const View kt = plan_.strided(k.buf, {batch, heads, k.shape[3], lk},
+                                {k.strides[0], k.strides[1], k.strides[3], k.strides[2]}, k.offset);
   Epilogue ep;
   ep.scale = scale;
   matmul(plan_, name + ".qk", u, q, kt, scores, ep);
@@ -99,7 +102,8 @@ Tok Lowerer::stage_norm(int u, int stage, const Tok& x) {
   if (stage < 0 || !arch_.stages[static_cast<std::size_t>(stage)].norm_out) return x;
   const std::string name = fmt::format("stages.{}.norm", stage);
   Tok y = tok(scratch("stage_norm"), x.T, x.C, x.h, x.w, x.extra);
-  layer_norm(plan_, name, u, rows(x), rows(y), param(name + ".weight"), param(name + ".bias"), static_cast<float>(arch_.norm_eps));
+  layer_norm(plan_, name, u, rows(x), rows(y), param(name + ".weight"), param(name + ".bias"),
+             static_cast<float>(arch_.norm_eps));
   return y;
 }
 
@@ -118,8 +122,8 @@ Tok Lowerer::stem(int u, const Tok&) {
   const bool post = ps.norm || arch_.cls_token;
   Tok conv_out = tok(post ? scratch("stem_conv") : out, h * w, C, h, w, 0);
   std::vector<float> bias_storage;
-  conv2d(plan_, p + ".proj", u, img, map(conv_out), param(p + ".proj.weight"), bias_or_null(p + ".proj.bias", bias_storage),
-         {ps.kernel, ps.stride, ps.padding, 1});
+  conv2d(plan_, p + ".proj", u, img, map(conv_out), param(p + ".proj.weight"),
+         bias_or_null(p + ".proj.bias", bias_storage), {ps.kernel, ps.stride, ps.padding, 1});
   Tok x = conv_out;
   if (ps.norm) {
     Tok y = tok(arch_.cls_token ? scratch("stem_norm") : out, h * w, C, h, w, 0);
@@ -156,13 +160,12 @@ Tok Lowerer::downsample(int u, const Tok& in) {
   Buffer* out = stream({in.buf});
   std::vector<float> bias_storage;
   switch (ps.kind) {
-    case space::PatchKind::none:
-      break;
+    case space::PatchKind::none: break;
     case space::PatchKind::patch:
     case space::PatchKind::overlap: {
       Tok c = tok(ps.norm ? scratch("down_conv") : out, h * w, C, h, w, 0);
-      conv2d(plan_, p + ".proj", u, map(x), map(c), param(p + ".proj.weight"), bias_or_null(p + ".proj.bias", bias_storage),
-             {ps.kernel, ps.stride, ps.padding, 1});
+      conv2d(plan_, p + ".proj", u, map(x), map(c), param(p + ".proj.weight"),
+             bias_or_null(p + ".proj.bias", bias_storage), {ps.kernel, ps.stride, ps.padding, 1});
       x = c;
       if (ps.norm) {
         Tok y = tok(out, h * w, C, h, w, 0);
@@ -217,8 +220,7 @@ Tok Lowerer::downsample(int u, const Tok& in) {
       x = y;
       break;
     }
-    case space::PatchKind::kCount:
-      break;
+    case space::PatchKind::kCount: break;
   }
   if (st.pos_embed) {
     const memory pos = constant_memory(plan_, memory::desc({1, x.T, C}, plan_.act_type(), memory::format_tag::abc),

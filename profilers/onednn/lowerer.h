@@ -51,11 +51,12 @@ class Lowerer {
 
   // q, k, v of a fused qkv linear `name` as three dense [rows, D] matrices in `dst`, the attention
   // scale folded into q.
-  void qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n, std::int64_t D, float scale);
+  void qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n, std::int64_t D,
+                 float scale);
 
   // Views of a token tensor.
-  View rows(const Tok& t) const;                                   // [B·T, C]
-  View map(const Tok& t) const;                                    // [B, C, h, w] over the spatial tokens
+  View rows(const Tok& t) const;  // [B·T, C]
+  View map(const Tok& t) const;   // [B, C, h, w] over the spatial tokens
   View channels(Buffer* b, std::int64_t rows, std::int64_t ld, std::int64_t offset, std::int64_t width) const;
   Tok tok(Buffer* b, std::int64_t T, std::int64_t C, std::int64_t h, std::int64_t w, std::int64_t extra) const;
   Buffer* scratch(const std::string& role) { return plan_.buffer("scratch." + role); }
@@ -65,7 +66,9 @@ class Lowerer {
   std::vector<float> param(const std::string& name) const;
   const std::vector<float>* bias_or_null(const std::string& name, std::vector<float>& storage) const;
   std::string label(int u) const { return net_.units[static_cast<std::size_t>(u)].label; }
-  kernels::Elem elem() const { return plan_.act_type() == memory::data_type::f32 ? kernels::Elem::f32 : kernels::Elem::bf16; }
+  kernels::Elem elem() const {
+    return plan_.act_type() == memory::data_type::f32 ? kernels::Elem::f32 : kernels::Elem::bf16;
+  }
 
   Plan& plan_;
   const space::Arch& arch_;

@@ -16,7 +16,8 @@ std::vector<float> relative_bias(const std::vector<float>& table, std::int64_t h
   for (std::int64_t i = 0; i < L; ++i)
     for (std::int64_t j = 0; j < L; ++j) {
       const std::int64_t idx = (i / W - j / W + H - 1) * (2 * W - 1) + (i % W - j % W + W - 1);
-      for (std::int64_t h = 0; h < heads; ++h) bias[static_cast<std::size_t>((h * L + i) * L + j)] = table[static_cast<std::size_t>(idx * heads + h)];
+      for (std::int64_t h = 0; h < heads; ++h)
+        bias[static_cast<std::size_t>((h * L + i) * L + j)] = table[static_cast<std::size_t>(idx * heads + h)];
     }
   return bias;
 }
@@ -46,8 +47,8 @@ void fold_scale_into_q(std::vector<float>& w, std::vector<float>& b, std::int64_
 
 }  // namespace
 
-void Lowerer::qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n, std::int64_t D,
-                        float scale) {
+void Lowerer::qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n,
+                        std::int64_t D, float scale) {
   // q, k, v as three dense [rows, D] matrices (one after the other in `dst`): oneDNN picks its
   // brgemm kernels for dense q/k/v head views (a broadcast-batched matmul would fall back to ref).
   std::vector<float> w = param(name + ".weight");
@@ -56,11 +57,13 @@ void Lowerer::qkv_dense(int u, const std::string& name, const View& src, Buffer*
   const std::size_t K = w.size() / static_cast<std::size_t>(3 * D);
   for (std::int64_t g = 0; g < 3; ++g) {
     const auto lo = static_cast<std::size_t>(g * D);
-    std::vector<float> wg(w.begin() + static_cast<long>(lo * K), w.begin() + static_cast<long>((lo + static_cast<std::size_t>(D)) * K));
+    std::vector<float> wg(w.begin() + static_cast<long>(lo * K),
+                          w.begin() + static_cast<long>((lo + static_cast<std::size_t>(D)) * K));
     std::vector<float> bg;
-    if (!b.empty()) bg.assign(b.begin() + static_cast<long>(lo), b.begin() + static_cast<long>(lo + static_cast<std::size_t>(D)));
-    linear(plan_, name + "." + "qkv"[static_cast<std::size_t>(g)], u, src, plan_.view(dst, {rows_n, D}, g * rows_n * D), wg,
-           bg.empty() ? nullptr : &bg);
+    if (!b.empty())
+      bg.assign(b.begin() + static_cast<long>(lo), b.begin() + static_cast<long>(lo + static_cast<std::size_t>(D)));
+    linear(plan_, name + "." + "qkv"[static_cast<std::size_t>(g)], u, src, plan_.view(dst, {rows_n, D}, g * rows_n * D),
+           wg, bg.empty() ? nullptr : &bg);
   }
 }
 
@@ -99,11 +102,8 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
   switch (m.kind) {
     case space::MixerKind::none:
     case space::MixerKind::skip:
-    case space::MixerKind::kCount:
-      return x;
-    case space::MixerKind::normskip:
-      add(plan_, p + ".residual", u, rows(x), rows(ln), rows(x1));
-      return x1;
+    case space::MixerKind::kCount: return x;
+    case space::MixerKind::normskip: add(plan_, p + ".residual", u, rows(x), rows(ln), rows(x1)); return x1;
     case space::MixerKind::msa: {
       // q, k, v dense, the d^-0.5 scale folded into q's weights and bias.
       Buffer* qkv = scratch("qkv");
@@ -117,8 +117,8 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       if (m.msa_rel_pos) {
         const auto table = param(p + ".attn.core.rel_pos_table");
         const auto dense_bias = relative_bias(table, heads, x.h, x.w);
-        bias = constant_memory(plan_, memory::desc({1, heads, T, T}, plan_.act_type(), memory::format_tag::abcd), dense_bias,
-                               {1, heads, T, T}, {heads * T * T, T * T, T, 1});
+        bias = constant_memory(plan_, memory::desc({1, heads, T, T}, plan_.act_type(), memory::format_tag::abcd),
+                               dense_bias, {1, heads, T, T}, {heads * T * T, T * T, T, 1});
       }
       attention(p + ".attn.core", u, part(0), part(1), part(2), o, 1.0f, bias, {B, heads, T, T});
       Epilogue ep;
@@ -138,16 +138,17 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         // A buffer of its own: its zero border must never be overwritten by another unit.
         src = tok(plan_.buffer(p + ".pad"), Np, D, Hp, Wp, 0);
         const Tok from = ln;
-        plan_.add_kernel(p + ".attn.pad", u, "hwnas:pad_copy",
-                         [=] { kernels::pad_copy(e, from.buf->data(), src.buf->data(), B, from.h, from.w, Hp, Wp, D); });
+        plan_.add_kernel(p + ".attn.pad", u, "hwnas:pad_copy", [=] {
+          kernels::pad_copy(e, from.buf->data(), src.buf->data(), B, from.h, from.w, Hp, Wp, D);
+        });
       }
       // Only Lo-Fi (s = 1 or alpha = 1) without padding: the projection adds the residual itself.
       const bool direct = h == 0 && !padded;
       Buffer* y = direct ? out : scratch("hilo_y");
       if (h > 0) {
         Buffer* hqkv = scratch("h_qkv");
-        linear(plan_, p + ".attn.h_qkv", u, rows(src), plan_.view(hqkv, {B * Np, 3 * hd}), param(p + ".attn.h_qkv.weight"),
-               bias_or_null(p + ".attn.h_qkv.bias", bs));
+        linear(plan_, p + ".attn.h_qkv", u, rows(src), plan_.view(hqkv, {B * Np, 3 * hd}),
+               param(p + ".attn.h_qkv.weight"), bias_or_null(p + ".attn.h_qkv.bias", bs));
         Buffer* win = scratch("h_windows");
         plan_.view(win, {B * Np, 3 * hd});
         plan_.add_kernel(p + ".attn.h_partition", u, "hwnas:window_partition", [=] {
@@ -158,8 +159,8 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
           return plan_.strided(win, {B * nw, h, L, d}, {L * 3 * hd, d, 3 * hd, 1}, which * hd);
         };
         Buffer* hctx = scratch("h_ctx");
-        attention(p + ".attn.h_core", u, part(0), part(1), part(2), plan_.strided(hctx, {B * nw, h, L, d}, {L * hd, d, hd, 1}),
-                  scale);
+        attention(p + ".attn.h_core", u, part(0), part(1), part(2),
+                  plan_.strided(hctx, {B * nw, h, L, d}, {L * hd, d, hd, 1}), scale);
         Buffer* hmap = scratch("h_map");
         plan_.view(hmap, {B * Np, hd});
         plan_.add_kernel(p + ".attn.h_merge", u, "hwnas:window_merge",
@@ -196,8 +197,9 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       if (direct) return x1;
       if (padded) {
         const Tok xin = x;
-        plan_.add_kernel(p + ".attn.crop_residual", u, "hwnas:crop_add",
-                         [=] { kernels::crop_add(e, xin.buf->data(), y->data(), out->data(), B, xin.h, xin.w, Hp, Wp, D); });
+        plan_.add_kernel(p + ".attn.crop_residual", u, "hwnas:crop_add", [=] {
+          kernels::crop_add(e, xin.buf->data(), y->data(), out->data(), B, xin.h, xin.w, Hp, Wp, D);
+        });
       } else {
         add(plan_, p + ".attn.residual", u, rows(x), plan_.view(y, {B * Np, D}), rows(x1));
       }
@@ -226,12 +228,14 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         for (std::int64_t hh = 0; hh < heads; ++hh)
           for (std::int64_t k = 0; k < L * L; ++k)
             bias[static_cast<std::size_t>((g * heads + hh) * L * L + k)] =
-                rel[static_cast<std::size_t>(hh * L * L + k)] + (shift > 0 ? mask[static_cast<std::size_t>(g * L * L + k)] : 0.f);
-      const memory bm = constant_memory(plan_, memory::desc({1, groups, heads, L, L}, plan_.act_type(), memory::format_tag::abcde),
-                                        bias, {1, groups, heads, L, L}, {groups * heads * L * L, heads * L * L, L * L, L, 1});
+                rel[static_cast<std::size_t>(hh * L * L + k)] +
+                (shift > 0 ? mask[static_cast<std::size_t>(g * L * L + k)] : 0.f);
+      const memory bm =
+          constant_memory(plan_, memory::desc({1, groups, heads, L, L}, plan_.act_type(), memory::format_tag::abcde),
+                          bias, {1, groups, heads, L, L}, {groups * heads * L * L, heads * L * L, L * L, L, 1});
       Buffer* ctx = scratch("ctx");
-      attention(p + ".attn.core", u, part(0), part(1), part(2), plan_.strided(ctx, {B * nw, heads, L, d}, {L * D, d, D, 1}),
-                1.0f, bm, {B, nw, heads, L, L});
+      attention(p + ".attn.core", u, part(0), part(1), part(2),
+                plan_.strided(ctx, {B * nw, heads, L, d}, {L * D, d, D, 1}), 1.0f, bm, {B, nw, heads, L, L});
       Buffer* proj = scratch("proj");
       linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * N, D}), plan_.view(proj, {B * N, D}),
              param(p + ".attn.proj.weight"), bias_or_null(p + ".attn.proj.bias", bs));
@@ -250,8 +254,8 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       if (r > 1) {
         const std::int64_t h2 = (x.h - r) / r + 1, w2 = (x.w - r) / r + 1;
         Tok red = tok(scratch("sr"), h2 * w2, D, h2, w2, 0);
-        conv2d(plan_, p + ".attn.sr", u, map(ln), map(red), param(p + ".attn.sr.weight"), bias_or_null(p + ".attn.sr.bias", bs),
-               {r, r, 0, 1});
+        conv2d(plan_, p + ".attn.sr", u, map(ln), map(red), param(p + ".attn.sr.weight"),
+               bias_or_null(p + ".attn.sr.bias", bs), {r, r, 0, 1});
         Tok rn = tok(scratch("sr_norm"), h2 * w2, D, h2, w2, 0);
         layer_norm(plan_, p + ".attn.norm", u, rows(red), rows(rn), param(p + ".attn.norm.weight"),
                    param(p + ".attn.norm.bias"), eps);
@@ -329,9 +333,11 @@ Tok Lowerer::ffn(int u, const space::Ffn& f, const Tok& x, Buffer* out) {
   Epilogue gelu;
   gelu.act = Epilogue::Act::gelu;
   if (f.kind == space::FfnKind::mlp) {
-    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"), bias_or_null(p + ".mlp.fc1.bias", bs), gelu);
+    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"),
+           bias_or_null(p + ".mlp.fc1.bias", bs), gelu);
   } else {
-    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"), bias_or_null(p + ".mlp.fc1.bias", bs));
+    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"),
+           bias_or_null(p + ".mlp.fc1.bias", bs));
     Tok h2 = tok(scratch("hidden2"), T, hidden, x.h, x.w, x.extra);
     conv2d(plan_, p + ".mlp.dwconv", u, map(h), map(h2), param(p + ".mlp.dwconv.weight"),
            bias_or_null(p + ".mlp.dwconv.bias", bs), {3, 1, 1, hidden}, gelu);
@@ -340,7 +346,8 @@ Tok Lowerer::ffn(int u, const space::Ffn& f, const Tok& x, Buffer* out) {
   Tok y = tok(out, T, D, x.h, x.w, x.extra);
   Epilogue ep;
   ep.residual = rows(x);
-  linear(plan_, p + ".mlp.fc2", u, rows(h), rows(y), param(p + ".mlp.fc2.weight"), bias_or_null(p + ".mlp.fc2.bias", bs), ep);
+  linear(plan_, p + ".mlp.fc2", u, rows(h), rows(y), param(p + ".mlp.fc2.weight"),
+         bias_or_null(p + ".mlp.fc2.bias", bs), ep);
   return y;
 }
 

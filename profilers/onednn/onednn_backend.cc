@@ -1,14 +1,13 @@
 #include "profilers/onednn/onednn_backend.h"
 
-#include <omp.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstring>
 #include <vector>
 
 #include <dnnl.hpp>
 #include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
 
 #include "profilers/library_versions.h"
 #include "profilers/onednn/lowerer.h"
@@ -19,10 +18,10 @@
 namespace hwnas::prof {
 namespace {
 
+using dnnl::memory;
 using onednn::Plan;
 using onednn::Tok;
 using onednn::View;
-using dnnl::memory;
 
 std::string isa_name(dnnl::cpu_isa isa) {
   switch (isa) {
@@ -59,7 +58,10 @@ class OnednnRunnable final : public Runnable {
  public:
   OnednnRunnable(std::unique_ptr<Plan> plan, View input, View output, std::vector<std::int64_t> in_shape,
                  std::vector<std::int64_t> out_shape)
-      : plan_(std::move(plan)), input_(std::move(input)), output_(std::move(output)), in_shape_(std::move(in_shape)),
+      : plan_(std::move(plan)),
+        input_(std::move(input)),
+        output_(std::move(output)),
+        in_shape_(std::move(in_shape)),
         out_shape_(std::move(out_shape)) {}
 
   void run() override { plan_->run(); }
@@ -129,7 +131,9 @@ std::vector<float> random_values(std::size_t n, std::uint64_t seed) {
 
 }  // namespace
 
-bool cpu_has_avx512_bf16() { return __builtin_cpu_supports("avx512bf16") != 0; }
+bool cpu_has_avx512_bf16() {
+  return __builtin_cpu_supports("avx512bf16") != 0;
+}
 
 OnednnBackend::OnednnBackend(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
@@ -144,7 +148,8 @@ OnednnBackend::OnednnBackend(int threads) {
 
 std::string OnednnBackend::unsupported(const space::Arch& arch, const RunConfig& cfg) const {
   if (cfg.dtype == DType::bf16 && !device_.bf16_native)
-    return fmt::format("bf16 needs native AVX512_BF16; this CPU ({}) runs oneDNN at ISA {}", device_.model, device_.isa);
+    return fmt::format("bf16 needs native AVX512_BF16; this CPU ({}) runs oneDNN at ISA {}", device_.model,
+                       device_.isa);
   if (cfg.batch < 1) return fmt::format("batch must be >= 1 (got {})", cfg.batch);
   auto net = space::lower(arch);
   if (!net) return net.error().message;
@@ -175,14 +180,15 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
       input = lw.image_view();
       in_shape = {cfg.batch, arch.input.channels, arch.input.height, arch.input.width};
     } else {
-      x = Tok{plan->buffer("input.tokens"), fu.in.total(), fu.in_dim, fu.in.grid ? fu.in.h : 0, fu.in.grid ? fu.in.w : 0,
-              fu.in.extra};
+      x = Tok{plan->buffer("input.tokens"), fu.in.total(), fu.in_dim, fu.in.grid ? fu.in.h : 0,
+              fu.in.grid ? fu.in.w : 0,     fu.in.extra};
       input = plan->view(x.buf, {cfg.batch * x.T, x.C});
       in_shape = {cfg.batch, x.T, x.C};
     }
     for (int u = first; u <= last; ++u) x = lw.unit(u, x);
   } catch (const dnnl::error& e) {
-    return Error{fmt::format("oneDNN could not create a primitive: {} (status {})", e.what(), static_cast<int>(e.status))};
+    return Error{
+        fmt::format("oneDNN could not create a primitive: {} (status {})", e.what(), static_cast<int>(e.status))};
   }
   const View output = plan->view(x.buf, {cfg.batch * x.T, x.C});
   std::vector<std::int64_t> out_shape = net.units[static_cast<std::size_t>(last)].kind == space::UnitKind::head
@@ -192,8 +198,9 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
   const double need = static_cast<double>(plan->activation_bytes());
   const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
   if (need > 0.8 * ram)
-    return Error{fmt::format("batch {} needs {:.1f} GiB of activation buffers, more than 80% of this machine's {:.1f} GiB",
-                             cfg.batch, need / (1 << 30), ram / (1 << 30))};
+    return Error{
+        fmt::format("batch {} needs {:.1f} GiB of activation buffers, more than 80% of this machine's {:.1f} GiB",
+                    cfg.batch, need / (1 << 30), ram / (1 << 30))};
   plan->finalize();
   plan->creation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   auto r = std::make_unique<OnednnRunnable>(std::move(plan), input, output, in_shape, out_shape);
@@ -223,10 +230,12 @@ double gemm_gflops(memory::data_type t, std::int64_t n, double budget_ms) {
   cfg.min_samples = 5;
   cfg.min_time_ms = budget_ms / 2;
   cfg.max_time_ms = budget_ms;
-  const Measurement m = time_it([&] {
-    mm.execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
-    s.wait();
-  }, cfg);
+  const Measurement m = time_it(
+      [&] {
+        mm.execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+        s.wait();
+      },
+      cfg);
   // The best sample is the peak: interference only ever slows a run down.
   return 2.0 * static_cast<double>(n * n * n) / (m.min_us * 1e3);
 }
@@ -240,10 +249,12 @@ double triad_gbs() {
   cfg.min_samples = 5;
   cfg.min_time_ms = 100;
   cfg.max_time_ms = 400;
-  const Measurement m = time_it([&] {
+  const Measurement m = time_it(
+      [&] {
 #pragma omp parallel for
-    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
-  }, cfg);
+        for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0 * c[i];
+      },
+      cfg);
   return 3.0 * static_cast<double>(n * sizeof(double)) / (m.min_us * 1e3);
 }
 

@@ -42,7 +42,9 @@ Buffer* Plan::buffer(const std::string& name) {
   return b.get();
 }
 
-View Plan::view(Buffer* buf, dims shape, std::int64_t offset) { return dense(buf, std::move(shape), act_type_, offset); }
+View Plan::view(Buffer* buf, dims shape, std::int64_t offset) {
+  return dense(buf, std::move(shape), act_type_, offset);
+}
 
 View Plan::strided(Buffer* buf, dims shape, dims strides, std::int64_t offset) {
   View v{buf, offset, std::move(shape), std::move(strides), act_type_};

@@ -3,13 +3,13 @@
 // finalize(), when the primitives' memory objects are bound: nothing is allocated while timing.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -60,8 +60,8 @@ struct View {
 View dense(Buffer* buf, dims shape, memory::data_type type, std::int64_t offset = 0);
 
 struct Step {
-  std::string name;   // "stages.2.blocks.0.attn.qkv"
-  std::string impl;   // oneDNN impl_info_str, or "hwnas:<kernel>"
+  std::string name;  // "stages.2.blocks.0.attn.qkv"
+  std::string impl;  // oneDNN impl_info_str, or "hwnas:<kernel>"
   int unit = -1;
   // Either a primitive with its view arguments (bound at finalize) ...
   std::optional<dnnl::primitive> prim;

@@ -72,8 +72,8 @@ memory f32_vector_memory(Plan& plan, const std::vector<float>& values) {
   return constant_memory(plan, memory::desc(shape, dt::f32, tag::a), values, shape, {1});
 }
 
-void linear(Plan& plan, const std::string& name, int unit, const View& src, const View& dst, const std::vector<float>& w,
-            const std::vector<float>* bias, const Epilogue& ep) {
+void linear(Plan& plan, const std::string& name, int unit, const View& src, const View& dst,
+            const std::vector<float>& w, const std::vector<float>* bias, const Epilogue& ep) {
   const std::int64_t K = src.shape.back(), N = dst.shape.back();
   const memory::desc w_any({K, N}, plan.act_type(), tag::any);
   std::optional<memory::desc> b_md;
@@ -100,24 +100,26 @@ void matmul(Plan& plan, const std::string& name, int unit, const View& a, const 
   plan.add_primitive(name, unit, dnnl::matmul(pd), impl_of(pd), std::move(at.views), std::move(at.mems));
 }
 
-void conv2d(Plan& plan, const std::string& name, int unit, const View& src, const View& dst, const std::vector<float>& w,
-            const std::vector<float>* bias, const ConvGeometry& g, const Epilogue& ep) {
+void conv2d(Plan& plan, const std::string& name, int unit, const View& src, const View& dst,
+            const std::vector<float>& w, const std::vector<float>* bias, const ConvGeometry& g, const Epilogue& ep) {
   const std::int64_t ic = src.shape[1], oc = dst.shape[1];
   const std::int64_t oh = dst.shape[2], ow = dst.shape[3], ih = src.shape[2], iw = src.shape[3];
   // Right/bottom padding so that the output size matches floor((in + 2p - k)/s) + 1.
   const std::int64_t pr_h = (oh - 1) * g.stride + g.kernel - ih - g.padding;
   const std::int64_t pr_w = (ow - 1) * g.stride + g.kernel - iw - g.padding;
-  dims w_shape = g.groups == 1 ? dims{oc, ic, g.kernel, g.kernel} : dims{g.groups, oc / g.groups, ic / g.groups, g.kernel, g.kernel};
+  dims w_shape = g.groups == 1 ? dims{oc, ic, g.kernel, g.kernel}
+                               : dims{g.groups, oc / g.groups, ic / g.groups, g.kernel, g.kernel};
   const memory::desc w_any(w_shape, plan.act_type(), tag::any);
   std::optional<memory::desc> b_md;
   if (bias != nullptr) b_md = memory::desc({oc}, dt::f32, tag::a);
   // Let oneDNN pick the activation layouts it is fastest with only when they match the views.
-  const auto desc = b_md ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo::convolution_direct,
-                                                           src.desc(), w_any, *b_md, dst.desc(), {g.stride, g.stride},
-                                                           {g.padding, g.padding}, {std::max<std::int64_t>(pr_h, 0), std::max<std::int64_t>(pr_w, 0)})
-                         : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo::convolution_direct,
-                                                           src.desc(), w_any, dst.desc(), {g.stride, g.stride},
-                                                           {g.padding, g.padding}, {std::max<std::int64_t>(pr_h, 0), std::max<std::int64_t>(pr_w, 0)});
+  const auto desc =
+      b_md ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo::convolution_direct, src.desc(),
+                                             w_any, *b_md, dst.desc(), {g.stride, g.stride}, {g.padding, g.padding},
+                                             {std::max<std::int64_t>(pr_h, 0), std::max<std::int64_t>(pr_w, 0)})
+           : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo::convolution_direct, src.desc(),
+                                             w_any, dst.desc(), {g.stride, g.stride}, {g.padding, g.padding},
+                                             {std::max<std::int64_t>(pr_h, 0), std::max<std::int64_t>(pr_w, 0)});
   Attr a = make_attr(ep, dst.desc());
   dnnl::convolution_forward::primitive_desc pd(desc, a.attr, plan.engine());
   dims w_strides(w_shape.size());
@@ -158,7 +160,8 @@ void add(Plan& plan, const std::string& name, int unit, const View& a, const Vie
 }
 
 void add_constant(Plan& plan, const std::string& name, int unit, const View& a, const memory& c, const View& dst) {
-  dnnl::binary::primitive_desc pd(dnnl::binary::desc(algo::binary_add, a.desc(), c.get_desc(), dst.desc()), plan.engine());
+  dnnl::binary::primitive_desc pd(dnnl::binary::desc(algo::binary_add, a.desc(), c.get_desc(), dst.desc()),
+                                  plan.engine());
   plan.add_primitive(name, unit, dnnl::binary(pd), impl_of(pd), {{DNNL_ARG_SRC_0, a}, {DNNL_ARG_DST, dst}},
                      {{DNNL_ARG_SRC_1, c}});
 }

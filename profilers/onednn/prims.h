@@ -13,9 +13,9 @@ namespace hwnas::prof::onednn {
 // Fused epilogue of a matmul/conv: activation, scale, and a residual added from another view.
 struct Epilogue {
   enum class Act { none, gelu, relu } act = Act::none;
-  float scale = 1.0f;              // multiplies the result (attention's d^-0.5)
-  std::optional<View> residual;    // dst = result + residual (same shape as dst)
-  std::optional<memory> addend;    // dst = result + addend (a constant tensor, broadcastable)
+  float scale = 1.0f;            // multiplies the result (attention's d^-0.5)
+  std::optional<View> residual;  // dst = result + residual (same shape as dst)
+  std::optional<memory> addend;  // dst = result + addend (a constant tensor, broadcastable)
 };
 
 // Weights/constants: an fp32 host tensor in `layout` (shape + strides), converted to `want`.
@@ -24,8 +24,8 @@ memory constant_memory(Plan& plan, const memory::desc& want, const std::vector<f
 memory f32_vector_memory(Plan& plan, const std::vector<float>& values);
 
 // y[M, N] = x[M, K] · Wᵀ (+ b): W is [N, K] (PyTorch). src/dst are 2-D views (any row stride).
-void linear(Plan& plan, const std::string& name, int unit, const View& src, const View& dst, const std::vector<float>& w,
-            const std::vector<float>* bias, const Epilogue& ep = {});
+void linear(Plan& plan, const std::string& name, int unit, const View& src, const View& dst,
+            const std::vector<float>& w, const std::vector<float>* bias, const Epilogue& ep = {});
 // Batched matmul of two activation views (attention): c = a · b (dims [..., M, K] × [..., K, N]).
 void matmul(Plan& plan, const std::string& name, int unit, const View& a, const View& b, const View& c,
             const Epilogue& ep = {});
@@ -34,8 +34,9 @@ void matmul(Plan& plan, const std::string& name, int unit, const View& a, const 
 struct ConvGeometry {
   std::int64_t kernel = 1, stride = 1, padding = 0, groups = 1;
 };
-void conv2d(Plan& plan, const std::string& name, int unit, const View& src, const View& dst, const std::vector<float>& w,
-            const std::vector<float>* bias, const ConvGeometry& g, const Epilogue& ep = {});
+void conv2d(Plan& plan, const std::string& name, int unit, const View& src, const View& dst,
+            const std::vector<float>& w, const std::vector<float>* bias, const ConvGeometry& g,
+            const Epilogue& ep = {});
 // LayerNorm over the last dim of 2-D views [M, C].
 void layer_norm(Plan& plan, const std::string& name, int unit, const View& src, const View& dst,
                 const std::vector<float>& gamma, const std::vector<float>& beta, float eps);

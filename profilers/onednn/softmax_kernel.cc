@@ -4,12 +4,12 @@
 // intrinsics header itself: a false positive, silenced for this file only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
+
+#include <immintrin.h>
 
 namespace hwnas::prof::onednn::kernels {
 namespace {
@@ -96,7 +96,9 @@ std::uint16_t f32_to_bf16(float f) {
 
 }  // namespace
 
-const char* softmax_impl() { return have_avx512() ? "hwnas:softmax_avx512" : "hwnas:softmax"; }
+const char* softmax_impl() {
+  return have_avx512() ? "hwnas:softmax_avx512" : "hwnas:softmax";
+}
 
 void softmax_rows(Elem e, void* data, std::int64_t rows, std::int64_t n) {
   if (e == Elem::f32) {

@@ -57,8 +57,10 @@ std::vector<float> apply_batch_norm(const UnitParams& p, const std::string& pref
 
 void add_inplace(std::vector<float>& x, std::span<const float> y) {
   if (x.size() != y.size())
-    throw std::invalid_argument("reference: add of " + std::to_string(x.size()) + " and " + std::to_string(y.size()) + " values");
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(static_cast<double>(x[i]) + static_cast<double>(y[i]));
+    throw std::invalid_argument("reference: add of " + std::to_string(x.size()) + " and " + std::to_string(y.size()) +
+                                " values");
+  for (std::size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(static_cast<double>(x[i]) + static_cast<double>(y[i]));
 }
 
 }  // namespace detail
@@ -92,8 +94,9 @@ std::vector<float> run_units(const space::Arch& arch, const space::Lowered& net,
                                 net.units[static_cast<std::size_t>(first)].label + " needs " +
                                 std::to_string(B * per_image) + " for batch " + std::to_string(batch));
   std::vector<std::vector<float>> acts(B);
-  for (std::size_t b = 0; b < B; ++b) acts[b].assign(input.begin() + static_cast<std::ptrdiff_t>(b * per_image),
-                                                     input.begin() + static_cast<std::ptrdiff_t>((b + 1) * per_image));
+  for (std::size_t b = 0; b < B; ++b)
+    acts[b].assign(input.begin() + static_cast<std::ptrdiff_t>(b * per_image),
+                   input.begin() + static_cast<std::ptrdiff_t>((b + 1) * per_image));
   for (int ui = first; ui <= last; ++ui) {
     const space::Unit& u = net.units[static_cast<std::size_t>(ui)];
     if (ui == 0 && u.kind != space::UnitKind::stem) throw std::invalid_argument("reference: unit 0 is not the stem");
@@ -115,7 +118,8 @@ std::vector<float> run_units(const space::Arch& arch, const space::Lowered& net,
     if (auto left = params.unused(); !left.empty()) {
       std::string names;
       for (const auto& n : left) names += (names.empty() ? "" : ", ") + n;
-      throw std::logic_error("reference: unit " + u.label + " declares parameters the reference does not use: " + names);
+      throw std::logic_error("reference: unit " + u.label +
+                             " declares parameters the reference does not use: " + names);
     }
   }
   std::vector<float> out;

@@ -90,7 +90,8 @@ std::vector<float> roll(std::span<const float> x, std::int64_t h, std::int64_t w
 // tokens row-major within a window → [(h/ws)·(w/ws)·ws·ws, c]. window_merge is the inverse.
 std::vector<float> window_partition(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c,
                                     std::int64_t ws);
-std::vector<float> window_merge(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c, std::int64_t ws);
+std::vector<float> window_merge(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c,
+                                std::int64_t ws);
 // Zero-pad a channels-last h×w map right/bottom to hp×wp, and crop it back.
 std::vector<float> pad_map(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c, std::int64_t hp,
                            std::int64_t wp);

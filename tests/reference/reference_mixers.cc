@@ -14,11 +14,11 @@ struct Ctx {
   const UnitParams& p;
   std::string pre;  // "stages.{s}.blocks.{b}."
   std::int64_t heads = 1;
-  std::int64_t D = 0;              // width
-  std::int64_t T = 0;              // all tokens (extra + n)
-  std::int64_t n = 0;              // spatial tokens
-  std::int64_t extra = 0;          // cls token(s), first
-  std::int64_t h = 0, w = 0;       // grid (when `grid`)
+  std::int64_t D = 0;         // width
+  std::int64_t T = 0;         // all tokens (extra + n)
+  std::int64_t n = 0;         // spatial tokens
+  std::int64_t extra = 0;     // cls token(s), first
+  std::int64_t h = 0, w = 0;  // grid (when `grid`)
   bool grid = true;
   double eps() const { return arch.norm_eps; }
   std::int64_t head_dim() const { return D / heads; }
@@ -30,8 +30,8 @@ void need_grid(const Ctx& c, const char* what) {
 }
 
 // Conv2d `prefix` on a channels-last h×w token map (stride 1 unless given); returns tokens.
-std::vector<float> conv_tokens(const UnitParams& p, const std::string& prefix, std::span<const float> x,
-                               std::int64_t h, std::int64_t w, std::int64_t in_c, std::int64_t out_c, std::int64_t k,
+std::vector<float> conv_tokens(const UnitParams& p, const std::string& prefix, std::span<const float> x, std::int64_t h,
+                               std::int64_t w, std::int64_t in_c, std::int64_t out_c, std::int64_t k,
                                std::int64_t stride, std::int64_t pad, std::int64_t groups, std::int64_t& oh,
                                std::int64_t& ow) {
   Conv2dArgs a;
@@ -62,8 +62,8 @@ std::vector<float> msa(const Ctx& c, const space::Mixer& m, std::span<const floa
     bias = rel_pos_bias(c.p.get(c.pre + "attn.core.rel_pos_table", (2 * c.h - 1) * (2 * c.w - 1) * c.heads), c.heads,
                         c.h, c.w);
   }
-  auto o = attention(slice_cols(qkv, T, 3 * D, 0, D), slice_cols(qkv, T, 3 * D, D, D), slice_cols(qkv, T, 3 * D, 2 * D, D),
-                     T, T, c.heads, c.head_dim(), bias);
+  auto o = attention(slice_cols(qkv, T, 3 * D, 0, D), slice_cols(qkv, T, 3 * D, D, D),
+                     slice_cols(qkv, T, 3 * D, 2 * D, D), T, T, c.heads, c.head_dim(), bias);
   return apply_linear(c.p, c.pre + "attn.proj", o, T, D, D);
 }
 
@@ -76,7 +76,8 @@ std::vector<float> hilo(const Ctx& c, const space::Mixer& m, std::span<const flo
   auto y = pad_map(apply_layer_norm(c.p, c.pre + "norm1", x, c.n, D, c.eps()), c.h, c.w, D, Hp, Wp);
   std::vector<float> out(static_cast<std::size_t>(Np * D), 0.0f);
   auto put_cols = [&](std::span<const float> src, std::int64_t begin, std::int64_t width) {
-    const std::size_t Dz = static_cast<std::size_t>(D), B = static_cast<std::size_t>(begin), Wd = static_cast<std::size_t>(width);
+    const std::size_t Dz = static_cast<std::size_t>(D), B = static_cast<std::size_t>(begin),
+                      Wd = static_cast<std::size_t>(width);
     for (std::size_t r = 0; r < static_cast<std::size_t>(Np); ++r)
       for (std::size_t i = 0; i < Wd; ++i) out[r * Dz + B + i] = src[r * Wd + i];
   };
@@ -100,7 +101,8 @@ std::vector<float> hilo(const Ctx& c, const space::Mixer& m, std::span<const flo
     const auto pooled = s > 1 ? avg_pool2d(y, Hp, Wp, D, s) : y;
     const std::int64_t nk = Np / (s * s);
     auto kv = apply_linear(c.p, c.pre + "attn.l_kv", pooled, nk, D, 2 * l_dim);
-    auto o = attention(q, slice_cols(kv, nk, 2 * l_dim, 0, l_dim), slice_cols(kv, nk, 2 * l_dim, l_dim, l_dim), Np, nk, l, d);
+    auto o = attention(q, slice_cols(kv, nk, 2 * l_dim, 0, l_dim), slice_cols(kv, nk, 2 * l_dim, l_dim, l_dim), Np, nk,
+                       l, d);
     o = apply_linear(c.p, c.pre + "attn.l_proj", o, Np, l_dim, l_dim);
     put_cols(o, h_dim, l_dim);
   }
@@ -114,8 +116,8 @@ std::vector<float> window(const Ctx& c, const space::Mixer& m, std::span<const f
   auto y = apply_layer_norm(c.p, c.pre + "norm1", x, N, D, c.eps());
   if (sft > 0) y = roll(y, c.h, c.w, D, -sft, -sft);
   auto qkv = apply_linear(c.p, c.pre + "attn.qkv", window_partition(y, c.h, c.w, D, ws), N, D, 3 * D);
-  const auto bias = rel_pos_bias(c.p.get(c.pre + "attn.core.rel_pos_table", (2 * ws - 1) * (2 * ws - 1) * c.heads),
-                                 c.heads, ws, ws);
+  const auto bias =
+      rel_pos_bias(c.p.get(c.pre + "attn.core.rel_pos_table", (2 * ws - 1) * (2 * ws - 1) * c.heads), c.heads, ws, ws);
   const auto mask = sft > 0 ? swin_shift_mask(c.h, c.w, ws, sft) : std::vector<float>{};
   const std::int64_t nw = N / win;
   const std::size_t wz = static_cast<std::size_t>(win);
@@ -175,8 +177,7 @@ std::vector<float> bconv(const Ctx& c, const space::Mixer& m, std::span<const fl
 void run_mixer(const Ctx& c, const space::Mixer& m, std::vector<float>& x) {
   switch (m.kind) {
     case space::MixerKind::none:
-    case space::MixerKind::skip:
-      return;
+    case space::MixerKind::skip: return;
     case space::MixerKind::normskip:
       add_inplace(x, apply_layer_norm(c.p, c.pre + "norm1", x, c.T, c.D, c.eps()));
       return;
@@ -193,8 +194,7 @@ void run_mixer(const Ctx& c, const space::Mixer& m, std::vector<float>& x) {
 void run_ffn(const Ctx& c, const space::Ffn& f, std::vector<float>& x) {
   const std::int64_t D = c.D, hid = f.hidden;
   switch (f.kind) {
-    case space::FfnKind::none:
-      return;
+    case space::FfnKind::none: return;
     case space::FfnKind::mlp: {
       auto y = apply_layer_norm(c.p, c.pre + "norm2", x, c.T, D, c.eps());
       auto t = gelu(apply_linear(c.p, c.pre + "mlp.fc1", y, c.T, D, hid));
@@ -225,8 +225,8 @@ std::vector<float> run_block(const space::Arch& arch, const space::Unit& unit, c
   if (unit.block < 0 || static_cast<std::size_t>(unit.block) >= st.blocks.size())
     throw std::invalid_argument("reference: block unit " + unit.label + " outside its stage");
   const space::Block& blk = st.blocks[static_cast<std::size_t>(unit.block)];
-  const Ctx c{arch, p, unit.label + ".", st.heads, unit.in_dim, unit.in.total(), unit.in.n, unit.in.extra,
-              unit.in.h, unit.in.w, unit.in.grid};
+  const Ctx c{arch,          p,         unit.label + ".", st.heads,    unit.in_dim, unit.in.total(), unit.in.n,
+              unit.in.extra, unit.in.h, unit.in.w,        unit.in.grid};
   std::vector<float> x(in.begin(), in.end());
   run_mixer(c, blk.mixer, x);
   run_ffn(c, blk.ffn, x);

@@ -74,8 +74,7 @@ std::vector<float> run_downsample(const space::Arch& arch, const space::Unit& un
   if (prev.norm_out) x = apply_layer_norm(p, "stages." + std::to_string(s - 1) + ".norm", x, T, D, arch.norm_eps);
   const space::Patch& pk = st.downsample;
   switch (pk.kind) {
-    case space::PatchKind::none:
-      break;
+    case space::PatchKind::none: break;
     case space::PatchKind::patch:
     case space::PatchKind::overlap: {
       std::int64_t oh = 0, ow = 0;
@@ -117,8 +116,7 @@ std::vector<float> run_downsample(const space::Arch& arch, const space::Unit& un
       x = gelu(x);
       break;
     }
-    case space::PatchKind::kCount:
-      throw std::invalid_argument("reference: bad downsample kind");
+    case space::PatchKind::kCount: throw std::invalid_argument("reference: bad downsample kind");
   }
   if (st.pos_embed) add_inplace(x, p.get(pre + ".pos_embed", (h * w + unit.in.extra) * D));
   return x;

@@ -32,8 +32,12 @@ std::int64_t conv_out(std::int64_t in, std::int64_t k, std::int64_t s, std::int6
 
 }  // namespace
 
-std::int64_t Conv2dArgs::out_h() const { return conv_out(in_h, kernel, stride, padding); }
-std::int64_t Conv2dArgs::out_w() const { return conv_out(in_w, kernel, stride, padding); }
+std::int64_t Conv2dArgs::out_h() const {
+  return conv_out(in_h, kernel, stride, padding);
+}
+std::int64_t Conv2dArgs::out_w() const {
+  return conv_out(in_w, kernel, stride, padding);
+}
 
 std::vector<float> linear(std::span<const float> x, std::int64_t rows, std::int64_t in, std::span<const float> weight,
                           std::span<const float> bias, std::int64_t out) {
@@ -45,7 +49,8 @@ std::vector<float> linear(std::span<const float> x, std::int64_t rows, std::int6
   for (std::size_t r = 0; r < R; ++r) {
     for (std::size_t o = 0; o < O; ++o) {
       double acc = bias.empty() ? 0.0 : static_cast<double>(bias[o]);
-      for (std::size_t i = 0; i < I; ++i) acc += static_cast<double>(x[r * I + i]) * static_cast<double>(weight[o * I + i]);
+      for (std::size_t i = 0; i < I; ++i)
+        acc += static_cast<double>(x[r * I + i]) * static_cast<double>(weight[o * I + i]);
       y[r * O + o] = static_cast<float>(acc);
     }
   }
@@ -71,10 +76,12 @@ std::vector<float> conv2d(std::span<const float> x, const Conv2dArgs& a, std::sp
         for (std::size_t ci = 0; ci < cin_g; ++ci) {
           const std::size_t c = g * cin_g + ci;
           for (std::size_t ki = 0; ki < K; ++ki) {
-            const std::int64_t iy = static_cast<std::int64_t>(oy) * a.stride - a.padding + static_cast<std::int64_t>(ki);
+            const std::int64_t iy =
+                static_cast<std::int64_t>(oy) * a.stride - a.padding + static_cast<std::int64_t>(ki);
             if (iy < 0 || iy >= a.in_h) continue;
             for (std::size_t kj = 0; kj < K; ++kj) {
-              const std::int64_t ix = static_cast<std::int64_t>(ox) * a.stride - a.padding + static_cast<std::int64_t>(kj);
+              const std::int64_t ix =
+                  static_cast<std::int64_t>(ox) * a.stride - a.padding + static_cast<std::int64_t>(kj);
               if (ix < 0 || ix >= a.in_w) continue;
               const float xv = x[(c * H + sz(iy)) * W + sz(ix)];
               const float wv = weight[((o * cin_g + ci) * K + ki) * K + kj];
@@ -121,10 +128,15 @@ std::vector<float> deform_conv2d(std::span<const float> x, std::span<const float
         for (std::size_t ox = 0; ox < OW; ++ox) {
           const double dy = static_cast<double>(offset[((2 * t) * OH + oy) * OW + ox]);
           const double dx = static_cast<double>(offset[((2 * t + 1) * OH + oy) * OW + ox]);
-          const double py = static_cast<double>(static_cast<std::int64_t>(oy) * a.stride - a.padding + static_cast<std::int64_t>(ki)) + dy;
-          const double px = static_cast<double>(static_cast<std::int64_t>(ox) * a.stride - a.padding + static_cast<std::int64_t>(kj)) + dx;
+          const double py = static_cast<double>(static_cast<std::int64_t>(oy) * a.stride - a.padding +
+                                                static_cast<std::int64_t>(ki)) +
+                            dy;
+          const double px = static_cast<double>(static_cast<std::int64_t>(ox) * a.stride - a.padding +
+                                                static_cast<std::int64_t>(kj)) +
+                            dx;
           for (std::size_t c = 0; c < C; ++c)
-            cols[((c * K * K + t) * OH + oy) * OW + ox] = bilinear_zero(x.subspan(c * H * W, H * W), a.in_h, a.in_w, py, px);
+            cols[((c * K * K + t) * OH + oy) * OW + ox] =
+                bilinear_zero(x.subspan(c * H * W, H * W), a.in_h, a.in_w, py, px);
         }
       }
     }
@@ -133,7 +145,8 @@ std::vector<float> deform_conv2d(std::span<const float> x, std::span<const float
   for (std::size_t o = 0; o < O; ++o) {
     for (std::size_t p = 0; p < OH * OW; ++p) {
       double acc = bias.empty() ? 0.0 : static_cast<double>(bias[o]);
-      for (std::size_t ct = 0; ct < C * K * K; ++ct) acc += static_cast<double>(weight[o * C * K * K + ct]) * cols[ct * OH * OW + p];
+      for (std::size_t ct = 0; ct < C * K * K; ++ct)
+        acc += static_cast<double>(weight[o * C * K * K + ct]) * cols[ct * OH * OW + p];
       y[o * OH * OW + p] = static_cast<float>(acc);
     }
   }
@@ -159,8 +172,9 @@ std::vector<float> layer_norm(std::span<const float> x, std::int64_t rows, std::
     var /= static_cast<double>(C);
     const double inv = 1.0 / std::sqrt(var + eps);
     for (std::size_t c = 0; c < C; ++c)
-      y[r * C + c] = static_cast<float>((static_cast<double>(x[r * C + c]) - mean) * inv * static_cast<double>(gamma[c]) +
-                                        static_cast<double>(beta[c]));
+      y[r * C + c] =
+          static_cast<float>((static_cast<double>(x[r * C + c]) - mean) * inv * static_cast<double>(gamma[c]) +
+                             static_cast<double>(beta[c]));
   }
   return y;
 }
@@ -235,7 +249,8 @@ std::vector<float> attention(std::span<const float> q, std::span<const float> k,
     for (std::size_t i = 0; i < Lq; ++i) {
       for (std::size_t j = 0; j < Lk; ++j) {
         double dot = 0;
-        for (std::size_t e = 0; e < d; ++e) dot += static_cast<double>(q[i * D + h * d + e]) * static_cast<double>(k[j * D + h * d + e]);
+        for (std::size_t e = 0; e < d; ++e)
+          dot += static_cast<double>(q[i * D + h * d + e]) * static_cast<double>(k[j * D + h * d + e]);
         double s = dot * scale;
         if (!bias.empty()) s += static_cast<double>(bias[(h * Lq + i) * Lk + j]);
         scores[i * Lk + j] = static_cast<float>(s);
@@ -245,7 +260,8 @@ std::vector<float> attention(std::span<const float> q, std::span<const float> k,
     for (std::size_t i = 0; i < Lq; ++i) {
       for (std::size_t e = 0; e < d; ++e) {
         double acc = 0;
-        for (std::size_t j = 0; j < Lk; ++j) acc += static_cast<double>(scores[i * Lk + j]) * static_cast<double>(v[j * D + h * d + e]);
+        for (std::size_t j = 0; j < Lk; ++j)
+          acc += static_cast<double>(scores[i * Lk + j]) * static_cast<double>(v[j * D + h * d + e]);
         out[i * D + h * d + e] = static_cast<float>(acc);
       }
     }
@@ -253,7 +269,8 @@ std::vector<float> attention(std::span<const float> q, std::span<const float> k,
   return out;
 }
 
-std::vector<float> avg_pool2d(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c, std::int64_t s) {
+std::vector<float> avg_pool2d(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c,
+                              std::int64_t s) {
   need(s > 0, "avg_pool2d stride must be positive");
   const std::size_t H = sz(h), W = sz(w), C = sz(c), S = sz(s);
   need_size(x, H * W * C, "avg_pool2d input");
@@ -347,7 +364,8 @@ std::vector<float> window_partition(std::span<const float> x, std::int64_t h, st
   return y;
 }
 
-std::vector<float> window_merge(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c, std::int64_t ws) {
+std::vector<float> window_merge(std::span<const float> x, std::int64_t h, std::int64_t w, std::int64_t c,
+                                std::int64_t ws) {
   need(ws > 0 && h % ws == 0 && w % ws == 0, "window_merge needs the window to divide the map");
   const std::size_t H = sz(h), W = sz(w), C = sz(c), S = sz(ws);
   need_size(x, H * W * C, "window_merge input");

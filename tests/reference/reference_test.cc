@@ -1,7 +1,7 @@
 // Self-tests of the reference: each primitive against hand-computed values, then unit-level identities
 // between mixers (HiLo s=1 = MSA, HiLo alpha=0 = unshifted windows, SRA r=1 = MSA), brute-force
 // re-derivations of shifted windows and padded HiLo, and whole networks run in one call vs unit by unit.
-#include <gtest/gtest.h>
+#include "tests/reference/reference.h"
 
 #include <cmath>
 #include <map>
@@ -9,11 +9,12 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "space/canonical.h"
 #include "space/params.h"
 #include "space/rng.h"
 #include "space/validate.h"
-#include "tests/reference/reference.h"
 
 namespace hwnas::ref {
 namespace {
@@ -87,7 +88,8 @@ Vec value_of(const space::Lowered& net, const prof::WeightSource& ws, const std:
 }
 
 Vec rows_of(const Vec& m, std::size_t cols, std::size_t begin, std::size_t count) {
-  return Vec(m.begin() + static_cast<std::ptrdiff_t>(begin * cols), m.begin() + static_cast<std::ptrdiff_t>((begin + count) * cols));
+  return Vec(m.begin() + static_cast<std::ptrdiff_t>(begin * cols),
+             m.begin() + static_cast<std::ptrdiff_t>((begin + count) * cols));
 }
 
 space::Mixer make_mixer(space::MixerKind k) {
@@ -201,7 +203,8 @@ TEST(ReferencePrimitives, Conv3x3DeltaKernelShiftsImage) {
   y = conv2d(img, a, k, Vec{0.5f});
   for (std::int64_t r = 0; r < H; ++r)
     for (std::int64_t c = 0; c < W; ++c)
-      EXPECT_FLOAT_EQ(y[static_cast<std::size_t>(r * W + c)], (c == W - 1 ? 0.0f : img[static_cast<std::size_t>(r * W + c + 1)]) + 0.5f);
+      EXPECT_FLOAT_EQ(y[static_cast<std::size_t>(r * W + c)],
+                      (c == W - 1 ? 0.0f : img[static_cast<std::size_t>(r * W + c + 1)]) + 0.5f);
 }
 
 TEST(ReferencePrimitives, ConvStrideChannelsGroups) {
@@ -267,7 +270,8 @@ TEST(ReferencePrimitives, DeformConvOffsetsSample) {
   Vec up(x.size(), 0.0f);
   for (std::int64_t c = 0; c < C; ++c)
     for (std::int64_t r = 0; r + 1 < H; ++r)
-      for (std::int64_t q = 0; q < W; ++q) up[static_cast<std::size_t>((c * H + r) * W + q)] = x[static_cast<std::size_t>((c * H + r + 1) * W + q)];
+      for (std::int64_t q = 0; q < W; ++q)
+        up[static_cast<std::size_t>((c * H + r) * W + q)] = x[static_cast<std::size_t>((c * H + r + 1) * W + q)];
   expect_near_vec(deform_conv2d(x, off, a, w, b), conv2d(up, a, w, b), 1e-6);
   // dx = 0.5 on every tap: the conv of the average of each pixel and its right neighbour.
   off.assign(8 * P, 0.0f);
@@ -344,11 +348,12 @@ TEST(ReferenceLayout, WindowPartitionOrderAndRoundTripWithShift) {
   // torch.roll(x, (-1, -1)): y[i][j] = x[i+1][j+1].
   const Vec r = roll(x, 4, 4, 1, -1, -1);
   EXPECT_EQ(r[0], 11);
-  EXPECT_EQ(r[3], 10);   // (0, 3) ← (1, 0)
-  EXPECT_EQ(r[15], 0);   // (3, 3) ← (0, 0)
+  EXPECT_EQ(r[3], 10);  // (0, 3) ← (1, 0)
+  EXPECT_EQ(r[15], 0);  // (3, 3) ← (0, 0)
   const std::int64_t H = 6, W = 9, C = 3, ws = 3, s = 1;
   const Vec m = random_vec(H * W * C, 9);
-  const Vec back = roll(window_merge(window_partition(roll(m, H, W, C, -s, -s), H, W, C, ws), H, W, C, ws), H, W, C, s, s);
+  const Vec back =
+      roll(window_merge(window_partition(roll(m, H, W, C, -s, -s), H, W, C, ws), H, W, C, ws), H, W, C, s, s);
   EXPECT_EQ(back, m);
   // Pad then crop is the identity; the padding is zero.
   const Vec pd = pad_map(m, H, W, C, 8, 10);
@@ -474,7 +479,8 @@ TEST(ReferenceUnits, ShiftedWindowMatchesBruteForce) {
   const std::string p = "stages.0.blocks.0.";
   const Vec x = random_vec(static_cast<std::size_t>(N * D), 14);
   const Vec y = layer_norm(x, N, D, value_of(net, tw, p + "norm1.weight"), value_of(net, tw, p + "norm1.bias"), 1e-5);
-  const Vec qkv = linear(y, N, D, value_of(net, tw, p + "attn.qkv.weight"), value_of(net, tw, p + "attn.qkv.bias"), 3 * D);
+  const Vec qkv =
+      linear(y, N, D, value_of(net, tw, p + "attn.qkv.weight"), value_of(net, tw, p + "attn.qkv.bias"), 3 * D);
   const Vec table = value_of(net, tw, p + "attn.core.rel_pos_table");
   auto rolled = [&](std::int64_t i, std::int64_t n) { return ((i - s) % n + n) % n; };
   auto region = [&](std::int64_t r, std::int64_t n) { return r < n - ws ? 0 : (r < n - s ? 1 : 2); };
@@ -489,7 +495,8 @@ TEST(ReferenceUnits, ShiftedWindowMatchesBruteForce) {
         if (ui / ws != ri / ws || uj / ws != rj / ws) continue;
         double dot = 0;
         for (std::int64_t e = 0; e < d; ++e)
-          dot += static_cast<double>(qkv[static_cast<std::size_t>(t * 3 * D + hd * d + e)]) * qkv[static_cast<std::size_t>(u * 3 * D + D + hd * d + e)];
+          dot += static_cast<double>(qkv[static_cast<std::size_t>(t * 3 * D + hd * d + e)]) *
+                 qkv[static_cast<std::size_t>(u * 3 * D + D + hd * d + e)];
         const std::int64_t idx = (ri % ws - ui % ws + ws - 1) * (2 * ws - 1) + (rj % ws - uj % ws + ws - 1);
         double v = dot / std::sqrt(static_cast<double>(d)) + table[static_cast<std::size_t>(idx * heads + hd)];
         if (region(ri, H) * 3 + region(rj, W) != region(ui, H) * 3 + region(uj, W)) v -= 100;
@@ -502,7 +509,8 @@ TEST(ReferenceUnits, ShiftedWindowMatchesBruteForce) {
       for (double& v : sc) sum += (v = std::exp(v - mx));
       for (std::int64_t e = 0; e < d; ++e) {
         double acc = 0;
-        for (std::size_t k = 0; k < keys.size(); ++k) acc += sc[k] / sum * qkv[static_cast<std::size_t>(keys[k] * 3 * D + 2 * D + hd * d + e)];
+        for (std::size_t k = 0; k < keys.size(); ++k)
+          acc += sc[k] / sum * qkv[static_cast<std::size_t>(keys[k] * 3 * D + 2 * D + hd * d + e)];
         att[static_cast<std::size_t>(t * D + hd * d + e)] = static_cast<float>(acc);
       }
     }
@@ -528,7 +536,8 @@ TEST(ReferenceUnits, PaddedHiloMatchesBruteForce) {
     return i < H && j < W ? static_cast<double>(y[static_cast<std::size_t>((i * W + j) * D + c)]) : 0.0;
   };
   auto lin = [&](const std::string& name, const std::vector<double>& in, std::int64_t out) {
-    const Vec w = value_of(net, tw, p + "attn." + name + ".weight"), b = value_of(net, tw, p + "attn." + name + ".bias");
+    const Vec w = value_of(net, tw, p + "attn." + name + ".weight"),
+              b = value_of(net, tw, p + "attn." + name + ".bias");
     std::vector<double> o(static_cast<std::size_t>(out));
     for (std::size_t r = 0; r < o.size(); ++r) {
       o[r] = b[r];
@@ -585,7 +594,8 @@ TEST(ReferenceUnits, PaddedHiloMatchesBruteForce) {
       const auto lo = lin("l_proj", attend(lin("l_q", token(i, j), d), lk, lv), d);
       for (std::int64_t c = 0; c < d; ++c) {
         expect[static_cast<std::size_t>((i * W + j) * D + c)] += static_cast<float>(hi[static_cast<std::size_t>(c)]);
-        expect[static_cast<std::size_t>((i * W + j) * D + d + c)] += static_cast<float>(lo[static_cast<std::size_t>(c)]);
+        expect[static_cast<std::size_t>((i * W + j) * D + d + c)] +=
+            static_cast<float>(lo[static_cast<std::size_t>(c)]);
       }
     }
   }
@@ -744,7 +754,8 @@ std::vector<Mini> minis() {
     s1.sra_ratio = 1;
     space::Stage st0 = stage(8, 1, none, {block(s2, FfnKind::convffn, 32)});
     st0.norm_out = true;
-    space::Stage st1 = stage(16, 2, space::Patch{PatchKind::overlap, 3, 2, 1, true}, {block(s1, FfnKind::convffn, 32)});  // 3×3
+    space::Stage st1 =
+        stage(16, 2, space::Patch{PatchKind::overlap, 3, 2, 1, true}, {block(s1, FfnKind::convffn, 32)});  // 3×3
     st1.norm_out = true;
     a.stages = {st0, st1};
     a.head = space::Head{space::HeadKind::mean, false};
@@ -755,10 +766,12 @@ std::vector<Mini> minis() {
     b1.bconv_kernel = 1;
     space::Mixer b3 = b1;
     b3.bconv_kernel = 3;
-    auto a = one_stage(16, 12, 3,
-                       {block(b1, FfnKind::mlp, 10), block(b3, FfnKind::mlp, 30), block(make_mixer(MixerKind::normskip), FfnKind::mlp, 7),
-                        block(make_mixer(MixerKind::msa), FfnKind::mlp, 48), block(make_mixer(MixerKind::skip), FfnKind::none, 0)},
-                       /*cls=*/true);
+    auto a = one_stage(
+        16, 12, 3,
+        {block(b1, FfnKind::mlp, 10), block(b3, FfnKind::mlp, 30),
+         block(make_mixer(MixerKind::normskip), FfnKind::mlp, 7), block(make_mixer(MixerKind::msa), FfnKind::mlp, 48),
+         block(make_mixer(MixerKind::skip), FfnKind::none, 0)},
+        /*cls=*/true);
     out.push_back({"deit", a});
   }
   {  // HVT-like: pooling after blocks 0 and 2, mean head.

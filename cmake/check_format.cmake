@@ -1,0 +1,18 @@
+# cmake -P script: fails when a C++ source differs from what .clang-format says (STYLE.md).
+# Run by the `format_check` test when clang-format is installed.
+cmake_minimum_required(VERSION 3.25)
+file(GLOB_RECURSE srcs RELATIVE "${ROOT}" "${ROOT}/*.h" "${ROOT}/*.cc" "${ROOT}/*.cu" "${ROOT}/*.cuh")
+list(FILTER srcs EXCLUDE REGEX "^(build|\\.git)")
+set(bad "")
+foreach(f IN LISTS srcs)
+  execute_process(COMMAND "${CLANG_FORMAT}" --dry-run -Werror "${ROOT}/${f}" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  if(NOT rc EQUAL 0)
+    list(APPEND bad "${f}")
+  endif()
+endforeach()
+if(bad)
+  list(JOIN bad "\n  " msg)
+  message(FATAL_ERROR "not clang-formatted (run: clang-format -i FILE):\n  ${msg}")
+endif()
+list(LENGTH srcs n)
+message(STATUS "clang-format: ${n} files ok")
