@@ -97,8 +97,9 @@ std::string pct(double part, double whole) {
 void print_table(const prof::ProfileResult& r) {
   const double e2e = r.end_to_end.figure_us;
   const double peak = r.peak_gflops();
-  fmt::print("{} [{}] on {} ({} threads, {}), batch {}, {}\n", r.arch_name.empty() ? "architecture" : r.arch_name,
+  fmt::print("{} [{}] on {} ({} threads, {}), batch {}{}, {}\n", r.arch_name.empty() ? "architecture" : r.arch_name,
              r.arch_hash, r.device.model, r.device.threads, r.device.isa, r.options.run.batch,
+             r.chunk < r.options.run.batch ? fmt::format(" ({} per pass)", r.chunk) : "",
              prof::name_of(r.options.run.dtype));
   if (peak > 0)
     fmt::print("measured peak: GEMM {:.0f} GFLOP/s {}, triad {:.1f} GB/s\n", peak, prof::name_of(r.options.run.dtype),
@@ -152,6 +153,8 @@ int run_profile(const Args& args) {
   add_arch_options(desc);
   desc.add_options()("batch", po::value<std::int64_t>()->default_value(1), "batch size")(
       "threads", po::value<int>()->default_value(0), "threads (0 = every CPU available)")(
+      "chunk", po::value<std::int64_t>()->default_value(0),
+      "images per pass through the network (divides the batch; 0 = auto, sized to stay in L2)")(
       "dtype", po::value<std::string>()->default_value("f32"), "f32 or bf16")(
       "per-block", "time every unit (stem, downsamples, blocks, head) alone on its real input")(
       "per-op", "time every engine step alone (after an end-to-end run)")(
@@ -169,6 +172,9 @@ int run_profile(const Args& args) {
   prof::ProfileOptions opts;
   opts.run.batch = vm["batch"].as<std::int64_t>();
   opts.run.threads = vm["threads"].as<int>();
+  opts.run.chunk = vm["chunk"].as<std::int64_t>();
+  if (opts.run.chunk < 0 || (opts.run.chunk > 0 && opts.run.batch % opts.run.chunk != 0))
+    throw UsageError(fmt::format("--chunk: must divide --batch {} (got {})", opts.run.batch, opts.run.chunk));
   const auto dtype = prof::dtype_from(vm["dtype"].as<std::string>());
   if (!dtype) throw UsageError(fmt::format("--dtype: must be f32 or bf16 (got '{}')", vm["dtype"].as<std::string>()));
   opts.run.dtype = *dtype;

@@ -78,6 +78,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   auto whole = backend.prepare(arch, Subject::network(), opts.run, weights);
   if (!whole) return whole.error();
   r.creation_ms = (*whole)->creation_ms();
+  r.chunk = (*whole)->chunk();
   Runnable& net_run = **whole;
   r.end_to_end = time_it([&] { net_run.run(); }, TimingConfig::for_protocol(opts.protocol), clock);
   ++done;

@@ -53,6 +53,7 @@ struct ProfileResult {
   space::Counts counts;  // per image
   Measurement end_to_end;
   double creation_ms = 0;
+  std::int64_t chunk = 1;          // images per pass the engine ran the batch with
   std::vector<UnitProfile> units;  // when per_unit
   std::vector<StepProfile> steps;  // when per_step
   double sum_of_units_us = 0;

@@ -51,12 +51,13 @@ inline Engine& engine() {
 }
 
 // Unit u alone (or the whole network when u < 0) through the engine and the reference.
-inline double compare(const space::Arch& arch, int u, prof::DType dtype, std::int64_t batch) {
+inline double compare(const space::Arch& arch, int u, prof::DType dtype, std::int64_t batch, std::int64_t chunk = 0) {
   auto net = space::lower(arch);
   EXPECT_TRUE(net.ok());
   prof::RunConfig cfg;
   cfg.batch = batch;
   cfg.dtype = dtype;
+  cfg.chunk = chunk;
   auto run = engine().backend.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), cfg,
                                       engine().weights);
   EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().message);

@@ -116,6 +116,15 @@ TEST_P(BackendOps, WholeNetworkMatchesTheReferenceBf16) {
   EXPECT_LE(compare(arch, -1, prof::DType::bf16, 1), kTolBf16);
 }
 
+TEST_P(BackendOps, BatchRunInChunksMatchesTheReference) {
+  // Batch 3 as three passes of one image: every pass must read and write its own slice.
+  const space::Arch arch = arch_of(GetParam());
+  EXPECT_LE(compare(arch, -1, prof::DType::f32, 3, 1), kTolF32);
+  auto net = space::lower(arch);
+  ASSERT_TRUE(net.ok());
+  EXPECT_LE(compare(arch, static_cast<int>(net->units.size()) / 2, prof::DType::f32, 3, 1), kTolF32);
+}
+
 TEST_P(BackendOps, RepeatedRunsGiveTheSameOutput) {
   // A unit never writes its input: the second run sees what the first saw.
   const space::Arch arch = arch_of(GetParam());
