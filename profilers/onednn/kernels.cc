@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace hwnas::prof::onednn::kernels {
 namespace {
@@ -177,7 +178,6 @@ void deform_im2col(Elem e, const void* src, const void* offsets, void* cols, std
       for (std::int64_t oy = 0; oy < Ho; ++oy)
         for (std::int64_t ox = 0; ox < Wo; ++ox) {
           const std::int64_t pos = (b * Ho + oy) * Wo + ox;
-          T* col = out + pos * C * 4;
           for (std::int64_t k = 0; k < 4; ++k) {
             const float py = static_cast<float>(2 * oy + k / 2) + load(off, pos * 8 + 2 * k);
             const float px = static_cast<float>(2 * ox + k % 2) + load(off, pos * 8 + 2 * k + 1);
@@ -185,21 +185,37 @@ void deform_im2col(Elem e, const void* src, const void* offsets, void* cols, std
             const float ly = py - fy, lx = px - fx;
             const auto y0 = static_cast<std::int64_t>(fy), x0 = static_cast<std::int64_t>(fx);
             float wgt[4] = {(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx};
-            std::int64_t idx[4];
+            const T* nb[4];
             for (int n = 0; n < 4; ++n) {
               const std::int64_t yy = y0 + n / 2, xx = x0 + n % 2;
               const bool inside = yy >= 0 && yy < H && xx >= 0 && xx < W;
-              idx[n] = inside ? ((b * H + yy) * W + xx) * C : -1;
+              // Outside the map: weight 0 on any valid row (branch-free channel loop below).
+              nb[n] = x + (inside ? ((b * H + yy) * W + xx) * C : 0);
               if (!inside) wgt[n] = 0;
             }
-            for (std::int64_t c = 0; c < C; ++c) {
-              float v = 0;
-              for (int n = 0; n < 4; ++n)
-                if (idx[n] >= 0) v += wgt[n] * load(x, idx[n] + c);
-              store(col, c * 4 + k, v);
-            }
+            T* col = out + (pos * 4 + k) * C;
+            for (std::int64_t c = 0; c < C; ++c)
+              store(col, c,
+                    wgt[0] * load(nb[0], c) + wgt[1] * load(nb[1], c) + wgt[2] * load(nb[2], c) +
+                        wgt[3] * load(nb[3], c));
           }
         }
+  });
+}
+
+void mean_tokens(Elem e, const void* src, void* dst, std::int64_t B, std::int64_t T, std::int64_t C) {
+  dispatch(e, [&](auto t) {
+    using E = decltype(t);
+    const E* s = as<E>(src);
+    E* d = as<E>(dst);
+    const float inv = 1.0f / static_cast<float>(T);
+#pragma omp parallel for
+    for (std::int64_t b = 0; b < B; ++b) {
+      std::vector<float> acc(static_cast<std::size_t>(C), 0.0f);
+      for (std::int64_t tok = 0; tok < T; ++tok)
+        for (std::int64_t c = 0; c < C; ++c) acc[static_cast<std::size_t>(c)] += load(s, (b * T + tok) * C + c);
+      for (std::int64_t c = 0; c < C; ++c) store(d, b * C + c, acc[static_cast<std::size_t>(c)] * inv);
+    }
   });
 }
 

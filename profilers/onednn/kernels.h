@@ -29,9 +29,12 @@ void window_merge_add(Elem e, const void* windows, const void* x, void* out, std
 // Swin patch merging gather: dst[b, r, c] = [x(2r,2c), x(2r+1,2c), x(2r,2c+1), x(2r+1,2c+1)].
 void patch_gather(Elem e, const void* src, void* dst, std::int64_t B, std::int64_t H, std::int64_t W, std::int64_t C);
 // DTM: im2col of a 2×2/2 deformable conv. src [B, H, W, C]; offsets [B, Ho, Wo, 8] = (dy, dx) per
-// tap k = ki·2 + kj; cols [B·Ho·Wo, C·4] with column cin·4 + k, bilinear samples (zero outside).
+// tap k = ki·2 + kj; cols [B·Ho·Wo, 4·C] with column k·C + cin (channels contiguous, so the blend
+// vectorises), bilinear samples (zero outside).
 void deform_im2col(Elem e, const void* src, const void* offsets, void* cols, std::int64_t B, std::int64_t H,
                    std::int64_t W, std::int64_t C, std::int64_t Ho, std::int64_t Wo);
+// dst[b, c] = mean over t of src[b, t, c] (src [B, T, C]).
+void mean_tokens(Elem e, const void* src, void* dst, std::int64_t B, std::int64_t T, std::int64_t C);
 // x_out[b, 0] = cls (fp32 vector); x_out[b, 1 + t] = src[b, t].
 void cls_concat(Elem e, const float* cls, const void* src, void* out, std::int64_t B, std::int64_t N, std::int64_t C);
 // SPViT bconv residual with the cls bypass: out[b, 0] = x[b, 0] + ln[b, 0];

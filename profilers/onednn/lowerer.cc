@@ -207,12 +207,16 @@ Tok Lowerer::downsample(int u, const Tok& in) {
       if (const auto* bb = bias_or_null(p + ".dconv.bias", tmp)) b = *bb;
       const std::vector<float> g = param(p + ".norm.weight"), beta = param(p + ".norm.bias");
       const std::vector<float> mean = param(p + ".norm.running_mean"), var = param(p + ".norm.running_var");
-      const std::size_t k = static_cast<std::size_t>(4 * x.C);
+      // PyTorch's [Cout, Cin, 2, 2] → the im2col column order (tap k, then cin); BatchNorm folded in.
+      const std::size_t cin = static_cast<std::size_t>(x.C), k = 4 * cin;
+      std::vector<float> permuted(wt.size());
       for (std::size_t o = 0; o < static_cast<std::size_t>(C); ++o) {
         const float s = g[o] / std::sqrt(var[o] + 1e-5f);
-        for (std::size_t i = 0; i < k; ++i) wt[o * k + i] *= s;
+        for (std::size_t c = 0; c < cin; ++c)
+          for (std::size_t tap = 0; tap < 4; ++tap) permuted[o * k + tap * cin + c] = wt[o * k + c * 4 + tap] * s;
         b[o] = (b[o] - mean[o]) * s + beta[o];
       }
+      wt = std::move(permuted);
       Tok y = tok(out, h * w, C, h, w, 0);
       Epilogue ep;
       ep.act = Epilogue::Act::gelu;
@@ -246,9 +250,14 @@ Tok Lowerer::head(int u, const Tok& in) {
   if (arch_.head.kind == space::HeadKind::cls) {
     feat = plan_.strided(x.buf, {B_, x.C}, {x.T * x.C, 1});
   } else {
+    // Own kernel: oneDNN 2.6's reduction falls back to ref:any here (205 µs on litv2-s).
     Buffer* m = scratch("head_mean");
-    reduce_mean(plan_, p + ".pool", u, plan_.view(x.buf, {B_, x.T, x.C}), plan_.view(m, {B_, 1, x.C}));
     feat = plan_.view(m, {B_, x.C});
+    const Tok src = x;
+    const kernels::Elem e = elem();
+    const std::int64_t B = B_;
+    plan_.add_kernel(p + ".pool", u, "hwnas:mean_tokens",
+                     [=] { kernels::mean_tokens(e, src.buf->data(), m->data(), B, src.T, src.C); });
   }
   const std::int64_t classes = arch_.input.classes;
   Tok logits = tok(plan_.buffer("output.logits"), 1, classes, 0, 0, 0);

@@ -181,12 +181,6 @@ void max_pool1d(Plan& plan, const std::string& name, int unit, const View& src, 
   plan.add_primitive(name, unit, dnnl::pooling_v2_forward(pd), impl_of(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
 }
 
-void reduce_mean(Plan& plan, const std::string& name, int unit, const View& src, const View& dst) {
-  dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(algo::reduction_mean, src.desc(), dst.desc(), 0.f, 0.f),
-                                     plan.engine());
-  plan.add_primitive(name, unit, dnnl::reduction(pd), impl_of(pd), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-}
-
 void reorder(Plan& plan, const std::string& name, int unit, const View& src, const View& dst) {
   // Bound at finalize like the others; the primitive descriptor only needs the descs.
   dnnl::reorder::primitive_desc pd(plan.engine(), src.desc(), plan.engine(), dst.desc());

@@ -49,7 +49,6 @@ void add_constant(Plan& plan, const std::string& name, int unit, const View& a, 
 void avg_pool2d(Plan& plan, const std::string& name, int unit, const View& src, const View& dst, std::int64_t k);
 void max_pool1d(Plan& plan, const std::string& name, int unit, const View& src, const View& dst, std::int64_t k,
                 std::int64_t stride);
-void reduce_mean(Plan& plan, const std::string& name, int unit, const View& src, const View& dst);
 void reorder(Plan& plan, const std::string& name, int unit, const View& src, const View& dst);
 
 }  // namespace hwnas::prof::onednn
