@@ -1,16 +1,21 @@
 // hwnas profile: time an architecture on this CPU (oneDNN), end to end and block by block.
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "cli/arch_arg.h"
+#include "cli/db_common.h"
 #include "cli/options.h"
+#include "cli/store_records.h"
 #include "cli/table.h"
 #include "profilers/onednn/onednn_backend.h"
 #include "profilers/profile.h"
+#include "space/canonical.h"
+#include "store/store.h"
 
 namespace hwnas::cli {
 namespace {
@@ -143,6 +148,65 @@ void print_table(const prof::ProfileResult& r) {
   if (r.noise.flagged) fmt::print("NOISY: {}\n", r.noise.reason);
 }
 
+std::string cached_note_;
+
+// The stored network measurement (and its units when --per-block) for this key, if complete.
+std::optional<prof::ProfileResult> cached_profile(store::Store& db, const space::Arch& arch,
+                                                  const prof::ProfileOptions& opts, const prof::DeviceInfo& device,
+                                                  const std::string& hash) {
+  const store::MeasurementKey key = network_key(hash, device, opts, "onednn");
+  auto hit = db.find_measurement(key);
+  if (!hit) throw RuntimeFailure(hit.error().message);
+  if (!*hit) return std::nullopt;
+  std::vector<store::MeasurementRecord> units;
+  if (opts.per_unit) {
+    auto parts = db.list_parts(key, store::SubjectKind::unit);
+    if (!parts) throw RuntimeFailure(parts.error().message);
+    auto net = space::lower(arch);
+    if (!net || parts->size() != net->units.size()) return std::nullopt;  // units not all stored: measure
+    units = std::move(parts).value();
+  }
+  prof::DeviceInfo dev = device;
+  auto stored = db.find_device(device.fingerprint());
+  if (stored && *stored) dev = device_info(**stored);  // its measured peaks
+  dev.threads = device.threads;
+  const double age = (*hit)->age_s;
+  cached_note_ =
+      fmt::format("cached: measured {} ago on this device ({}), key {}/{}/b{}/{}/t{}/{}; --force re-measures",
+                  age < 120    ? fmt::format("{:.0f} s", age)
+                  : age < 7200 ? fmt::format("{:.0f} min", age / 60)
+                               : fmt::format("{:.1f} h", age / 3600),
+                  db.path(), hash, key.device, key.batch, key.dtype, key.threads, key.protocol);
+  return result_from_store(arch, opts, dev, (*hit)->record, units);
+}
+
+// Interference only ever lowers a measured peak: the device's peak is the best measured so far on
+// this fingerprint. A run whose own GEMM peak is more than 20% below it ran on a busy machine.
+std::string best_peaks(store::Store& db, prof::OnednnBackend& backend) {
+  auto stored = db.find_device(backend.device().fingerprint());
+  if (!stored || !*stored) return "";
+  const double measured = backend.device().peak_f32_gflops, best = (*stored)->peak_f32_gflops;
+  prof::DeviceInfo& d = backend.mutable_device();
+  d.peak_f32_gflops = std::max(d.peak_f32_gflops, (*stored)->peak_f32_gflops);
+  d.peak_bf16_gflops = std::max(d.peak_bf16_gflops, (*stored)->peak_bf16_gflops);
+  d.triad_gbs = std::max(d.triad_gbs, (*stored)->triad_gbs);
+  if (best > 0 && measured < 0.8 * best)
+    return fmt::format(
+        "GEMM peak measured {:.0f} GFLOP/s in this run, {:.0f}% below this device's best {:.0f}: machine busy",
+        measured, 100 * (1 - measured / best), best);
+  return "";
+}
+
+void store_profile(store::Store& db, const space::Arch& arch, const prof::ProfileResult& r) {
+  auto check = [&](auto&& status) {
+    if (!status) throw RuntimeFailure(status.error().message);
+  };
+  check(db.put_device(device_record(r.device)));
+  check(db.put_arch(arch_record(arch)));
+  const auto records = measurement_records(r, "onednn");
+  check(db.put_measurements(records));
+}
+
 }  // namespace
 
 int run_profile(const Args& args) {
@@ -161,6 +225,8 @@ int run_profile(const Args& args) {
       "protocol", po::value<std::string>()->default_value("default"), "timing protocol")(
       "max-item-ms", po::value<double>()->default_value(0), "cap per unit/step timing (ms), 0 = protocol default")(
       "no-peaks", "skip measuring the GEMM peak and bandwidth")(
+      "db", po::value<std::string>(), "measurement store (default $HWNAS_DB, else ./hwnas.db)")(
+      "force", "measure again even when the store has this measurement")("no-db", "neither read nor write the store")(
       "json", po::value<std::string>(), "write the full record as JSON")("trace", po::value<std::string>(),
                                                                          "write a Chrome trace of one median run");
   po::positional_options_description pos;
@@ -193,22 +259,47 @@ int run_profile(const Args& args) {
   if (auto why = backend.unsupported(arch, opts.run); !why.empty())
     throw UsageError(fmt::format("cannot profile: {}", why));
   const bool tty = isatty(fileno(stderr)) != 0;
-  if (vm.count("no-peaks") == 0) {
-    if (tty) fmt::print(stderr, "measuring this CPU's GEMM peak and bandwidth...\r");
-    backend.measure_peaks();
-  }
   prof::RandomWeights weights;
-  auto progress = [&](const std::string& what, int done, int total) {
-    if (!tty) return;
-    fmt::print(stderr, "\r\033[K[{}/{}] timing {}", done, total, what);
-    if (what == "done") fmt::print(stderr, "\r\033[K");
-  };
-  auto r = prof::profile(backend, arch, opts, weights, progress);
-  if (!r) throw RuntimeFailure(r.error().message);
+
+  // The store: a measurement with the same key (arch, this device, backend, batch, dtype, threads,
+  // protocol) is reused unless --force. An explicit --chunk or --per-op always measures.
+  const bool use_db = vm.count("no-db") == 0;
+  const bool cacheable = opts.run.chunk == 0 && !opts.per_step;
+  std::optional<store::Store> db;
+  if (use_db) db = open_store_or_usage_error(db_path(vm), store::OpenMode::read_write);
+  const std::string hash = space::hash_hex(space::arch_hash(arch));
+  std::optional<prof::ProfileResult> result;
+  if (db && cacheable && vm.count("force") == 0) result = cached_profile(*db, arch, opts, backend.device(), hash);
+  const bool from_cache = result.has_value();
+  if (!result) {
+    std::string peak_note;
+    if (vm.count("no-peaks") == 0) {
+      if (tty) fmt::print(stderr, "measuring this CPU's GEMM peak and bandwidth...\r");
+      backend.measure_peaks();
+      if (db) peak_note = best_peaks(*db, backend);
+    }
+    auto progress = [&](const std::string& what, int done, int total) {
+      if (!tty) return;
+      fmt::print(stderr, "\r\033[K[{}/{}] timing {}", done, total, what);
+      if (what == "done") fmt::print(stderr, "\r\033[K");
+    };
+    auto r = prof::profile(backend, arch, opts, weights, progress);
+    if (!r) throw RuntimeFailure(r.error().message);
+    result = std::move(r).value();
+    if (!peak_note.empty()) {
+      result->noise.flagged = true;
+      result->noise.reason += (result->noise.reason.empty() ? "" : "; ") + peak_note;
+    }
+    if (db && cacheable) store_profile(*db, arch, *result);
+  }
+  auto r = &*result;
+  if (from_cache) fmt::print("{}\n", cached_note_);
   print_table(*r);
   if (vm.count("json") != 0) {
     std::ofstream out(vm["json"].as<std::string>());
-    out << result_json(*r).dump(2) << "\n";
+    json j = result_json(*r);
+    j["cached"] = from_cache;
+    out << j.dump(2) << "\n";
     if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", vm["json"].as<std::string>()));
   }
   if (vm.count("trace") != 0) {

@@ -40,5 +40,6 @@ int run_presets(const Args& args);
 int run_version(const Args& args);
 int run_profile(const Args& args);
 int run_device(const Args& args);
+int run_db(const Args& args);
 
 }  // namespace hwnas::cli

@@ -9,6 +9,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"profile", "time an architecture on this CPU, end to end and block by block", run_profile},
       {"device", "this machine as the profiler sees it: CPU, ISA, measured GEMM peak and bandwidth", run_device},
+      {"db", "the measurement store: stats, list, export, import, check", run_db},
       {"space", "architectures and search spaces: validate, show, sample", run_space},
       {"presets", "list the built-in reference architectures", run_presets},
       {"version", "print the version, git commit and library versions", run_version},

@@ -1,4 +1,5 @@
 // End-to-end: the hwnas binary as a user runs it (exit codes, output, error lines).
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -121,6 +122,72 @@ TEST(Cli, PresetsListsEveryFamily) {
   ASSERT_EQ(r.code, 0);
   for (const char* p : {"deit-tiny", "pvtv2-b2", "swin-t", "litv2-b", "lit-m", "hvt-s-4", "spvit-deit-base"})
     EXPECT_NE(r.out.find(p), std::string::npos) << p;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(CliStore, SecondProfileComesFromTheCacheAndSaysSo) {
+  const std::string db = testing::TempDir() + "cache_test.db";
+  std::remove(db.c_str());
+  const std::string cmd = "profile --preset pvtv2-b0 --no-peaks --protocol nnmeter --db " + db;
+  const CliRun first = run(cmd + " --json " + testing::TempDir() + "first.json");
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_EQ(first.out.find("cached:"), std::string::npos);
+  const CliRun second = run(cmd + " --json " + testing::TempDir() + "second.json");
+  ASSERT_EQ(second.code, 0) << second.out;
+  EXPECT_NE(second.out.find("cached: measured"), std::string::npos) << second.out;
+  const auto a = nlohmann::json::parse(read_file(testing::TempDir() + "first.json"));
+  const auto b = nlohmann::json::parse(read_file(testing::TempDir() + "second.json"));
+  EXPECT_FALSE(a["cached"].get<bool>());
+  EXPECT_TRUE(b["cached"].get<bool>());
+  EXPECT_EQ(a["end_to_end"]["median_us"], b["end_to_end"]["median_us"]);  // the stored figure, not a new one
+  EXPECT_EQ(a["end_to_end"]["samples_us"], b["end_to_end"]["samples_us"]);
+  // Another key (batch 2) is measured, not reused.
+  const CliRun other = run("profile --preset pvtv2-b0 --no-peaks --protocol nnmeter --batch 2 --db " + db);
+  EXPECT_EQ(other.out.find("cached:"), std::string::npos) << other.out;
+  // --force measures again.
+  EXPECT_EQ(run(cmd + " --force").out.find("cached:"), std::string::npos);
+}
+
+TEST(CliStore, ExportThenImportIntoAFreshFileReproducesTheRows) {
+  const std::string db = testing::TempDir() + "export_src.db", copy = testing::TempDir() + "export_dst.db";
+  const std::string dump = testing::TempDir() + "export.json", dump2 = testing::TempDir() + "export2.json";
+  for (const auto& f : {db, copy}) std::remove(f.c_str());
+  ASSERT_EQ(run("profile --preset hvt-s-4 --no-peaks --protocol nnmeter --per-block --max-item-ms 50 --db " + db).code,
+            0);
+  ASSERT_EQ(run("db export --db " + db + " -o " + dump).code, 0);
+  const CliRun imp = run("db import --db " + copy + " " + dump);
+  ASSERT_EQ(imp.code, 0) << imp.out;
+  EXPECT_NE(imp.out.find("rows added"), std::string::npos);
+  ASSERT_EQ(run("db export --db " + copy + " -o " + dump2).code, 0);
+  EXPECT_EQ(read_file(dump), read_file(dump2));
+  // Importing again adds nothing.
+  EXPECT_NE(run("db import --db " + copy + " " + dump).out.find(": 0 rows added"), std::string::npos);
+  const CliRun stats = run("db stats --db " + copy);
+  EXPECT_EQ(stats.code, 0);
+  EXPECT_NE(stats.out.find("measurements"), std::string::npos);
+  const CliRun list = run("db list --preset hvt-s-4 --kind unit --db " + copy);
+  EXPECT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("stages.0.blocks.0"), std::string::npos) << list.out;
+  EXPECT_EQ(run("db check --db " + copy).code, 0);
+  EXPECT_EQ(run("db export --db " + copy + " --format csv").code, 0);
+}
+
+TEST(CliStore, ANonDatabaseFileIsRefusedAndLeftUntouched) {
+  const std::string path = temp_file("not_a_db.txt", "these are my notes, not a database\n");
+  const std::string before = read_file(path);
+  const CliRun r = run("db stats --db " + path);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(path), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  const CliRun p = run("profile --preset deit-tiny --no-peaks --db " + path);
+  EXPECT_EQ(p.code, 2) << p.out;
+  EXPECT_EQ(read_file(path), before);
 }
 
 }  // namespace

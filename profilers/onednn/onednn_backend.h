@@ -15,6 +15,8 @@ class OnednnBackend final : public Backend {
 
   std::string name() const override { return "onednn"; }
   const DeviceInfo& device() const override { return device_; }
+  // For callers that know better peaks (the store's best for this fingerprint).
+  DeviceInfo& mutable_device() { return device_; }
   std::string unsupported(const space::Arch& arch, const RunConfig& cfg) const override;
   Result<std::unique_ptr<Runnable>> prepare(const space::Arch& arch, Subject subject, const RunConfig& cfg,
                                             const WeightSource& weights) override;
