@@ -33,25 +33,6 @@ std::string tokens_text(const space::Tokens& t) {
   return s;
 }
 
-std::string unit_mixer(const space::Arch& a, const space::Unit& u) {
-  switch (u.kind) {
-    case space::UnitKind::stem: return space::describe(a.stem);
-    case space::UnitKind::downsample: return space::describe(a.stages[static_cast<std::size_t>(u.stage)].downsample);
-    case space::UnitKind::block:
-      return space::describe(
-          a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
-    case space::UnitKind::head: return fmt::format("{}-head", space::name_of(a.head.kind));
-    case space::UnitKind::kCount: break;
-  }
-  return "";
-}
-
-std::string unit_ffn(const space::Arch& a, const space::Unit& u) {
-  if (u.kind != space::UnitKind::block) return "";
-  const auto& b = a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)];
-  return space::describe(b.ffn) + (b.pool_after ? " +pool" : "");
-}
-
 json counts_json(const space::Counts& c) {
   return {{"params", c.params},
           {"macs", c.macs},
@@ -74,8 +55,8 @@ json show_json(const space::Arch& a, const space::Lowered& net) {
     json ju = counts_json(space::count(u));
     ju["label"] = u.label;
     ju["kind"] = space::name_of(u.kind);
-    ju["mixer"] = unit_mixer(a, u);
-    ju["ffn"] = unit_ffn(a, u);
+    ju["mixer"] = space::describe_mixer(a, u);
+    ju["ffn"] = space::describe_ffn(a, u);
     ju["tokens_in"] = u.in.total();
     ju["tokens_out"] = u.out.total();
     ju["dim_in"] = u.in_dim;
@@ -106,8 +87,9 @@ void show_table(const space::Arch& a, const space::Lowered& net) {
   for (const space::Unit& u : net.units) {
     const space::Counts c = space::count(u);
     const double share = total.macs > 0 ? 100.0 * static_cast<double>(c.macs) / static_cast<double>(total.macs) : 0.0;
-    t.add_row({u.label, unit_mixer(a, u), unit_ffn(a, u), tokens_text(u.in), fmt::format("{}", u.out_dim),
-               space::format_params(c.params), space::format_macs(c.macs), fmt::format("{:.1f}%", share)});
+    t.add_row({u.label, space::describe_mixer(a, u), space::describe_ffn(a, u), tokens_text(u.in),
+               fmt::format("{}", u.out_dim), space::format_params(c.params), space::format_macs(c.macs),
+               fmt::format("{:.1f}%", share)});
   }
   const std::string title = a.meta.name.empty() ? std::string("architecture") : a.meta.name;
   fmt::print("{} [{}]\n", title, space::hash_hex(space::arch_hash(a)));

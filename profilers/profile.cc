@@ -26,19 +26,6 @@ double ProfileResult::peak_gflops() const {
 
 namespace {
 
-std::string unit_mixer(const space::Arch& a, const space::Unit& u) {
-  switch (u.kind) {
-    case space::UnitKind::stem: return space::describe(a.stem);
-    case space::UnitKind::downsample: return space::describe(a.stages[static_cast<std::size_t>(u.stage)].downsample);
-    case space::UnitKind::block:
-      return space::describe(
-          a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
-    case space::UnitKind::head: return std::string(space::name_of(a.head.kind)) + "-head";
-    case space::UnitKind::kCount: break;
-  }
-  return "";
-}
-
 TimingConfig item_config(const ProfileOptions& o) {
   TimingConfig c = TimingConfig::for_protocol(o.protocol);
   if (o.max_item_ms > 0) {
@@ -106,10 +93,8 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
       up.unit = static_cast<int>(u);
       up.label = unit.label;
       up.kind = std::string(space::name_of(unit.kind));
-      up.mixer = unit_mixer(arch, unit);
-      if (unit.kind == space::UnitKind::block)
-        up.ffn = space::describe(
-            arch.stages[static_cast<std::size_t>(unit.stage)].blocks[static_cast<std::size_t>(unit.block)].ffn);
+      up.mixer = space::describe_mixer(arch, unit);
+      up.ffn = space::describe_ffn(arch, unit);
       up.tokens = unit.in.total();
       up.dim = unit.out_dim;
       up.counts = space::count(unit);

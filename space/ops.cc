@@ -527,6 +527,24 @@ std::string_view name_of(UnitKind k) {
   return kUnitNames.at(static_cast<std::size_t>(k));
 }
 
+std::string describe_mixer(const Arch& a, const Unit& u) {
+  switch (u.kind) {
+    case UnitKind::stem: return describe(a.stem);
+    case UnitKind::downsample: return describe(a.stages[static_cast<std::size_t>(u.stage)].downsample);
+    case UnitKind::block:
+      return describe(a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer);
+    case UnitKind::head: return std::string(name_of(a.head.kind)) + "-head";
+    case UnitKind::kCount: break;
+  }
+  return "";
+}
+
+std::string describe_ffn(const Arch& a, const Unit& u) {
+  if (u.kind != UnitKind::block) return "";
+  const Block& b = a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)];
+  return describe(b.ffn) + (b.pool_after ? " +pool" : "");
+}
+
 Result<PaperRules> paper_rules(std::string_view convention) {
   PaperRules r;
   if (convention.empty()) return r;

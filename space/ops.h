@@ -93,6 +93,11 @@ struct Unit {
   std::vector<Op> ops;
 };
 
+// What a unit is, for tables: the stem/downsample kind, the block's mixer, "cls-head"/"mean-head";
+// and the block's FFN (empty for other units, " +pool" when it pools).
+std::string describe_mixer(const Arch& arch, const Unit& unit);
+std::string describe_ffn(const Arch& arch, const Unit& unit);
+
 // Paper-count convention (SEEDS §9): which extra terms a source repo's flops() adds to executed MACs.
 struct PaperRules {
   bool layer_norm = false;               // +C·N per LayerNorm of blocks and patch embeds

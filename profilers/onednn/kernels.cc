@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "profilers/onednn/bf16.h"
+
 namespace hwnas::prof::onednn::kernels {
 namespace {
 
@@ -13,19 +15,13 @@ inline float load(const float* p, std::int64_t i) {
   return p[i];
 }
 inline float load(const bf16* p, std::int64_t i) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(p[i]) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return bf16_to_f32(p[i]);
 }
 inline void store(float* p, std::int64_t i, float v) {
   p[i] = v;
 }
 inline void store(bf16* p, std::int64_t i, float v) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  if ((bits & 0x7f800000u) != 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
-  p[i] = static_cast<bf16>(bits >> 16);
+  p[i] = f32_to_bf16(v);
 }
 
 std::size_t esize(Elem e) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "profilers/library_versions.h"
+#include "profilers/onednn/bf16.h"
 #include "profilers/onednn/lowerer.h"
 #include "profilers/timing.h"
 #include "space/count.h"
@@ -19,6 +20,8 @@ namespace hwnas::prof {
 namespace {
 
 using dnnl::memory;
+using onednn::bf16_to_f32;
+using onednn::f32_to_bf16;
 using onednn::Plan;
 using onednn::Tok;
 using onednn::View;
@@ -40,22 +43,6 @@ std::string isa_name(dnnl::cpu_isa isa) {
   return "unknown";
 }
 
-float bf16_to_f32(std::uint16_t v) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-std::uint16_t f32_to_bf16(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7f800000u) != 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<std::uint16_t>(bits >> 16);
-}
-
-// Runs a plan built for `chunk` images batch/chunk times; with one chunk the plan's own input and
-// output buffers are the runnable's, otherwise each pass copies its slice in and out.
 class OnednnRunnable final : public Runnable {
  public:
   OnednnRunnable(std::unique_ptr<Plan> plan, View input, View output, std::vector<std::int64_t> in_shape,

@@ -1,5 +1,7 @@
 #include "profilers/onednn/softmax_kernel.h"
 
+#include "profilers/onednn/bf16.h"
+
 // GCC 12's _mm512_reduce_*_ps use _mm512_undefined_*(), which -Wuninitialized flags inside the
 // intrinsics header itself: a false positive, silenced for this file only.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -78,20 +80,6 @@ void softmax_row(float* x, std::int64_t n) {
   } else {
     softmax_row_scalar(x, n);
   }
-}
-
-float bf16_to_f32(std::uint16_t v) {
-  const std::uint32_t bits = static_cast<std::uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-std::uint16_t f32_to_bf16(float f) {
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7f800000u) != 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<std::uint16_t>(bits >> 16);
 }
 
 }  // namespace
