@@ -90,7 +90,7 @@ device_json() {  # out.json
 
 run_hwnas() {  # name batch dtype round
   local j="$RAW/hwnas-$1-b$2-$3-r$4.json" line
-  if "$HWNAS_BIN" profile --preset "$1" --batch "$2" --threads "$THREADS" --dtype "$3" --no-peaks --json "$j" >"$j.log" 2>&1 &&
+  if "$HWNAS_BIN" profile --preset "$1" --batch "$2" --threads "$THREADS" --dtype "$3" --no-peaks --no-db --json "$j" >"$j.log" 2>&1 &&
     line=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); e=d["end_to_end"]; print("%.4f\t%d\t%d" % (e["median_us"]/1e3, int(bool(e.get("noisy")) or bool(d.get("noise",{}).get("flagged"))), d["arch"]["macs"]))' "$j"); then
     IFS=$'\t' read -r ms noisy macs <<<"$line"
     printf 'hwnas-%s\t%s-b%s\t%s\t%s\t%s\n' "$3" "$1" "$2" "$4" "$ms" "$noisy" >>"$RES"
