@@ -56,18 +56,14 @@ json device_json(const prof::DeviceInfo& d) {
 
 json result_json(const prof::ProfileResult& r) {
   json units = json::array();
-  for (const auto& u : r.units)
-    units.push_back({{"label", u.label},
-                     {"kind", u.kind},
-                     {"mixer", u.mixer},
-                     {"ffn", u.ffn},
-                     {"tokens", u.tokens},
-                     {"dim", u.dim},
-                     {"macs", u.counts.macs},
-                     {"params", u.counts.params},
-                     {"creation_ms", u.creation_ms},
-                     {"gflops", r.gflops(u.counts.macs, u.time.figure_us)},
-                     {"time", measurement_json(u.time)}});
+  for (const auto& u : r.units) {
+    json j = unit_detail(u);
+    j["label"] = u.label;
+    j["kind"] = u.kind;
+    j["gflops"] = r.gflops(u.counts.macs, u.time.figure_us);
+    j["time"] = measurement_json(u.time);
+    units.push_back(std::move(j));
+  }
   json steps = json::array();
   for (const auto& s : r.steps)
     steps.push_back({{"name", s.name}, {"impl", s.impl}, {"unit", s.unit}, {"time", measurement_json(s.time)}});

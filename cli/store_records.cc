@@ -96,6 +96,18 @@ prof::Measurement measurement(const store::Figures& f) {
   return m;
 }
 
+nlohmann::json unit_detail(const prof::UnitProfile& u) {
+  return {{"mixer", u.mixer},
+          {"ffn", u.ffn},
+          {"tokens", u.tokens},
+          {"dim", u.dim},
+          {"macs", u.counts.macs},
+          {"params", u.counts.params},
+          {"act_bytes", u.counts.act_bytes},
+          {"weight_bytes", u.counts.weight_bytes},
+          {"creation_ms", u.creation_ms}};
+}
+
 store::MeasurementKey network_key(const std::string& arch_hash, const prof::DeviceInfo& device,
                                   const prof::ProfileOptions& opts, const std::string& backend) {
   store::MeasurementKey k;
@@ -131,17 +143,7 @@ std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileRes
     m.label = u.label;
     m.unit_kind = u.kind;
     m.position = u.unit;
-    m.detail_json = nlohmann::json{
-        {"mixer", u.mixer},
-        {"ffn", u.ffn},
-        {"tokens", u.tokens},
-        {"dim", u.dim},
-        {"macs", u.counts.macs},
-        {"params", u.counts.params},
-        {"act_bytes", u.counts.act_bytes},
-        {"weight_bytes", u.counts.weight_bytes},
-        {"creation_ms",
-         u.creation_ms}}.dump();
+    m.detail_json = unit_detail(u).dump();
     m.figures = figures(u.time);
     out.push_back(m);
   }

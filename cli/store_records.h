@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "profilers/profile.h"
 #include "space/arch.h"
 #include "store/records.h"
@@ -16,6 +18,10 @@ prof::DeviceInfo device_info(const store::DeviceRecord& d);
 store::ArchRecord arch_record(const space::Arch& arch);
 store::Figures figures(const prof::Measurement& m);
 prof::Measurement measurement(const store::Figures& f);
+
+// What a profiled unit is (mixer, ffn, tokens, dim, counts, creation time): shared by the profile's
+// JSON record and the store's detail column.
+nlohmann::json unit_detail(const prof::UnitProfile& u);
 
 // The cache key of a network measurement.
 store::MeasurementKey network_key(const std::string& arch_hash, const prof::DeviceInfo& device,
