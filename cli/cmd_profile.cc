@@ -154,6 +154,12 @@ std::optional<prof::ProfileResult> cached_profile(store::Store& db, const space:
   auto hit = db.find_measurement(key);
   if (!hit) throw RuntimeFailure(hit.error().message);
   if (!*hit) return std::nullopt;
+  if ((*hit)->record.figures.noisy) {
+    // A measurement that failed its noise gate is never served as the answer: measure again.
+    fmt::print("the stored measurement of this key was noisy ({}): measuring again\n",
+               (*hit)->record.figures.noise_reason);
+    return std::nullopt;
+  }
   std::vector<store::MeasurementRecord> units;
   if (opts.per_unit) {
     auto parts = db.list_parts(key, store::SubjectKind::unit);

@@ -133,6 +133,10 @@ std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileRes
                      {"noise", r.noise.reason}}
           .dump();
   net.figures = figures(r.end_to_end);
+  if (r.noise.flagged) {  // the noise gate judges the whole batch, the network figure with it
+    net.figures.noisy = true;
+    net.figures.noise_reason = r.noise.reason;
+  }
   out.push_back(net);
   for (const auto& u : r.units) {
     store::MeasurementRecord m;
