@@ -17,8 +17,8 @@ struct Attr {
   std::unordered_map<int, memory> mems;
 };
 
-// Post-ops in the order: scale (eltwise_linear), activation, residual (binary_add), addend.
-Attr make_attr(const Epilogue& ep, const memory::desc& dst) {
+// Post-ops in the order: scale (eltwise_linear), activation, residual (binary_add).
+Attr make_attr(const Epilogue& ep) {
   Attr a;
   dnnl::post_ops po;
   int idx = 0;
@@ -38,12 +38,6 @@ Attr make_attr(const Epilogue& ep, const memory::desc& dst) {
     a.views.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(idx) | DNNL_ARG_SRC_1, *ep.residual);
     ++idx;
   }
-  if (ep.addend) {
-    po.append_binary(algo::binary_add, ep.addend->get_desc());
-    a.mems[DNNL_ARG_ATTR_MULTIPLE_POST_OP(idx) | DNNL_ARG_SRC_1] = *ep.addend;
-    ++idx;
-  }
-  (void)dst;
   a.attr.set_post_ops(po);
   return a;
 }
@@ -78,7 +72,7 @@ void linear(Plan& plan, const std::string& name, int unit, const View& src, cons
   const memory::desc w_any({K, N}, plan.act_type(), tag::any);
   std::optional<memory::desc> b_md;
   if (bias != nullptr) b_md = memory::desc({1, N}, dt::f32, tag::ab);
-  Attr a = make_attr(ep, dst.desc());
+  Attr a = make_attr(ep);
   const auto desc = b_md ? dnnl::matmul::desc(src.desc(), w_any, *b_md, dst.desc())
                          : dnnl::matmul::desc(src.desc(), w_any, dst.desc());
   dnnl::matmul::primitive_desc pd(desc, a.attr, plan.engine());
@@ -92,7 +86,7 @@ void linear(Plan& plan, const std::string& name, int unit, const View& src, cons
 
 void matmul(Plan& plan, const std::string& name, int unit, const View& a, const View& b, const View& c,
             const Epilogue& ep) {
-  Attr at = make_attr(ep, c.desc());
+  Attr at = make_attr(ep);
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a.desc(), b.desc(), c.desc()), at.attr, plan.engine());
   at.views.emplace_back(DNNL_ARG_SRC, a);
   at.views.emplace_back(DNNL_ARG_WEIGHTS, b);
@@ -120,7 +114,7 @@ void conv2d(Plan& plan, const std::string& name, int unit, const View& src, cons
            : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo::convolution_direct, src.desc(),
                                              w_any, dst.desc(), {g.stride, g.stride}, {g.padding, g.padding},
                                              {std::max<std::int64_t>(pr_h, 0), std::max<std::int64_t>(pr_w, 0)});
-  Attr a = make_attr(ep, dst.desc());
+  Attr a = make_attr(ep);
   dnnl::convolution_forward::primitive_desc pd(desc, a.attr, plan.engine());
   dims w_strides(w_shape.size());
   std::int64_t s = 1;
@@ -145,12 +139,6 @@ void layer_norm(Plan& plan, const std::string& name, int unit, const View& src, 
   mems[DNNL_ARG_SHIFT] = f32_vector_memory(plan, beta);
   plan.add_primitive(name, unit, dnnl::layer_normalization_forward(pd), impl_of(pd),
                      {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}}, std::move(mems));
-}
-
-void softmax(Plan& plan, const std::string& name, int unit, const View& x, int axis) {
-  dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, x.desc(), axis);
-  dnnl::softmax_forward::primitive_desc pd(desc, plan.engine());
-  plan.add_primitive(name, unit, dnnl::softmax_forward(pd), impl_of(pd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, x}});
 }
 
 void add(Plan& plan, const std::string& name, int unit, const View& a, const View& b, const View& dst) {

@@ -10,12 +10,11 @@
 
 namespace hwnas::prof::onednn {
 
-// Fused epilogue of a matmul/conv: activation, scale, and a residual added from another view.
+// Fused epilogue of a matmul/conv: scale, activation, and a residual added from another view.
 struct Epilogue {
   enum class Act { none, gelu, relu } act = Act::none;
   float scale = 1.0f;            // multiplies the result (attention's d^-0.5)
   std::optional<View> residual;  // dst = result + residual (same shape as dst)
-  std::optional<memory> addend;  // dst = result + addend (a constant tensor, broadcastable)
 };
 
 // Weights/constants: an fp32 host tensor in `layout` (shape + strides), converted to `want`.
@@ -40,7 +39,6 @@ void conv2d(Plan& plan, const std::string& name, int unit, const View& src, cons
 // LayerNorm over the last dim of 2-D views [M, C].
 void layer_norm(Plan& plan, const std::string& name, int unit, const View& src, const View& dst,
                 const std::vector<float>& gamma, const std::vector<float>& beta, float eps);
-void softmax(Plan& plan, const std::string& name, int unit, const View& x, int axis);
 // dst = a + b (b broadcast where its dims are 1).
 void add(Plan& plan, const std::string& name, int unit, const View& a, const View& b, const View& dst);
 // dst = a + constant (a fixed tensor such as a position embedding; broadcast where its dims are 1).
