@@ -30,6 +30,17 @@ const std::vector<float>* Lowerer::bias_or_null(const std::string& name, std::ve
   return &storage;
 }
 
+void Lowerer::linear_param(int u, const std::string& name, const View& src, const View& dst, const Epilogue& ep) {
+  std::vector<float> bias;
+  linear(plan_, name, u, src, dst, param(name + ".weight"), bias_or_null(name + ".bias", bias), ep);
+}
+
+void Lowerer::conv_param(int u, const std::string& name, const View& src, const View& dst, const ConvGeometry& g,
+                         const Epilogue& ep) {
+  std::vector<float> bias;
+  conv2d(plan_, name, u, src, dst, param(name + ".weight"), bias_or_null(name + ".bias", bias), g, ep);
+}
+
 View Lowerer::rows(const Tok& t) const {
   return plan_.view(t.buf, {B_ * t.T, t.C});
 }
@@ -121,9 +132,7 @@ Tok Lowerer::stem(int u, const Tok&) {
   Buffer* out = stream({});
   const bool post = ps.norm || arch_.cls_token;
   Tok conv_out = tok(post ? scratch("stem_conv") : out, h * w, C, h, w, 0);
-  std::vector<float> bias_storage;
-  conv2d(plan_, p + ".proj", u, img, map(conv_out), param(p + ".proj.weight"),
-         bias_or_null(p + ".proj.bias", bias_storage), {ps.kernel, ps.stride, ps.padding, 1});
+  conv_param(u, p + ".proj", img, map(conv_out), {ps.kernel, ps.stride, ps.padding, 1});
   Tok x = conv_out;
   if (ps.norm) {
     Tok y = tok(arch_.cls_token ? scratch("stem_norm") : out, h * w, C, h, w, 0);
@@ -158,14 +167,12 @@ Tok Lowerer::downsample(int u, const Tok& in) {
   Tok x = stage_norm(u, un.stage - 1, in);
   const std::int64_t C = un.out_dim, h = un.out.h, w = un.out.w;
   Buffer* out = stream({in.buf});
-  std::vector<float> bias_storage;
   switch (ps.kind) {
     case space::PatchKind::none: break;
     case space::PatchKind::patch:
     case space::PatchKind::overlap: {
       Tok c = tok(ps.norm ? scratch("down_conv") : out, h * w, C, h, w, 0);
-      conv2d(plan_, p + ".proj", u, map(x), map(c), param(p + ".proj.weight"),
-             bias_or_null(p + ".proj.bias", bias_storage), {ps.kernel, ps.stride, ps.padding, 1});
+      conv_param(u, p + ".proj", map(x), map(c), {ps.kernel, ps.stride, ps.padding, 1});
       x = c;
       if (ps.norm) {
         Tok y = tok(out, h * w, C, h, w, 0);
@@ -193,8 +200,7 @@ Tok Lowerer::downsample(int u, const Tok& in) {
     case space::PatchKind::dtm: {
       // Offsets from a 2×2/2 conv, bilinear im2col, then one matmul with BatchNorm folded + GELU.
       Tok off = tok(scratch("dtm_offsets"), h * w, 8, h, w, 0);
-      conv2d(plan_, p + ".dconv.conv_offset", u, map(x), map(off), param(p + ".dconv.conv_offset.weight"),
-             bias_or_null(p + ".dconv.conv_offset.bias", bias_storage), {2, 2, 0, 1});
+      conv_param(u, p + ".dconv.conv_offset", map(x), map(off), {2, 2, 0, 1});
       Tok cols = tok(scratch("dtm_cols"), h * w, 4 * x.C, h, w, 0);
       const Tok src = x;
       const kernels::Elem e = elem();
@@ -261,9 +267,7 @@ Tok Lowerer::head(int u, const Tok& in) {
   }
   const std::int64_t classes = arch_.input.classes;
   Tok logits = tok(plan_.buffer("output.logits"), 1, classes, 0, 0, 0);
-  std::vector<float> bias_storage;
-  linear(plan_, p + ".fc", u, feat, plan_.view(logits.buf, {B_, classes}), param(p + ".fc.weight"),
-         bias_or_null(p + ".fc.bias", bias_storage));
+  linear_param(u, p + ".fc", feat, plan_.view(logits.buf, {B_, classes}));
   return logits;
 }
 

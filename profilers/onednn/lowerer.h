@@ -54,6 +54,18 @@ class Lowerer {
   void qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, std::int64_t rows_n, std::int64_t D,
                  float scale);
 
+  // Linear `name` (parameters name.weight [out, in] and, if declared, name.bias) from src to dst.
+  void linear_param(int u, const std::string& name, const View& src, const View& dst, const Epilogue& ep = {});
+  // Conv `name` (name.weight [out, in/groups, k, k] and, if declared, name.bias) on [B, C, H, W] views.
+  void conv_param(int u, const std::string& name, const View& src, const View& dst, const ConvGeometry& g,
+                  const Epilogue& ep = {});
+  // An epilogue that adds `v` (a residual) to the result.
+  static Epilogue adds(const View& v) {
+    Epilogue ep;
+    ep.residual = v;
+    return ep;
+  }
+
   // Views of a token tensor.
   View rows(const Tok& t) const;  // [B·T, C]
   View map(const Tok& t) const;   // [B, C, h, w] over the spatial tokens

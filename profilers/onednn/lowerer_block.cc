@@ -98,7 +98,6 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
   if (m.kind == space::MixerKind::none || m.kind == space::MixerKind::skip) return x;
   Tok ln = tok(scratch("ln"), T, D, x.h, x.w, x.extra);
   layer_norm(plan_, p + ".norm1", u, rows(x), rows(ln), param(p + ".norm1.weight"), param(p + ".norm1.bias"), eps);
-  std::vector<float> bs;
   switch (m.kind) {
     case space::MixerKind::none:
     case space::MixerKind::skip:
@@ -121,10 +120,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
                                dense_bias, {1, heads, T, T}, {heads * T * T, T * T, T, 1});
       }
       attention(p + ".attn.core", u, part(0), part(1), part(2), o, 1.0f, bias, {B, heads, T, T});
-      Epilogue ep;
-      ep.residual = rows(x);
-      linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * T, D}), rows(x1), param(p + ".attn.proj.weight"),
-             bias_or_null(p + ".attn.proj.bias", bs), ep);
+      linear_param(u, p + ".attn.proj", plan_.view(ctx, {B * T, D}), rows(x1), adds(rows(x)));
       return x1;
     }
     case space::MixerKind::hilo: {
@@ -147,8 +143,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       Buffer* y = direct ? out : scratch("hilo_y");
       if (h > 0) {
         Buffer* hqkv = scratch("h_qkv");
-        linear(plan_, p + ".attn.h_qkv", u, rows(src), plan_.view(hqkv, {B * Np, 3 * hd}),
-               param(p + ".attn.h_qkv.weight"), bias_or_null(p + ".attn.h_qkv.bias", bs));
+        linear_param(u, p + ".attn.h_qkv", rows(src), plan_.view(hqkv, {B * Np, 3 * hd}));
         Buffer* win = scratch("h_windows");
         plan_.view(win, {B * Np, 3 * hd});
         plan_.add_kernel(p + ".attn.h_partition", u, "hwnas:window_partition", [=] {
@@ -165,8 +160,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         plan_.view(hmap, {B * Np, hd});
         plan_.add_kernel(p + ".attn.h_merge", u, "hwnas:window_merge",
                          [=] { kernels::window_merge(e, hctx->data(), hmap->data(), hd, B, Hp, Wp, s, 0, hd); });
-        linear(plan_, p + ".attn.h_proj", u, plan_.view(hmap, {B * Np, hd}), channels(y, B * Np, D, 0, hd),
-               param(p + ".attn.h_proj.weight"), bias_or_null(p + ".attn.h_proj.bias", bs));
+        linear_param(u, p + ".attn.h_proj", plan_.view(hmap, {B * Np, hd}), channels(y, B * Np, D, 0, hd));
       }
       if (l > 0) {
         View kv_src = rows(src);
@@ -179,20 +173,16 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
           nkv = nw;
         }
         Buffer* lq = scratch("l_q");
-        linear(plan_, p + ".attn.l_q", u, rows(src), plan_.view(lq, {B * Np, ld}), param(p + ".attn.l_q.weight"),
-               bias_or_null(p + ".attn.l_q.bias", bs));
+        linear_param(u, p + ".attn.l_q", rows(src), plan_.view(lq, {B * Np, ld}));
         Buffer* lkv = scratch("l_kv");
-        linear(plan_, p + ".attn.l_kv", u, kv_src, plan_.view(lkv, {B * nkv, 2 * ld}), param(p + ".attn.l_kv.weight"),
-               bias_or_null(p + ".attn.l_kv.bias", bs));
+        linear_param(u, p + ".attn.l_kv", kv_src, plan_.view(lkv, {B * nkv, 2 * ld}));
         Buffer* lctx = scratch("l_ctx");
         attention(p + ".attn.l_core", u, plan_.strided(lq, {B, l, Np, d}, {Np * ld, d, ld, 1}),
                   plan_.strided(lkv, {B, l, nkv, d}, {nkv * 2 * ld, d, 2 * ld, 1}),
                   plan_.strided(lkv, {B, l, nkv, d}, {nkv * 2 * ld, d, 2 * ld, 1}, ld),
                   plan_.strided(lctx, {B, l, Np, d}, {Np * ld, d, ld, 1}), scale);
-        Epilogue ep;
-        if (direct) ep.residual = rows(x);
-        linear(plan_, p + ".attn.l_proj", u, plan_.view(lctx, {B * Np, ld}), channels(y, B * Np, D, hd, ld),
-               param(p + ".attn.l_proj.weight"), bias_or_null(p + ".attn.l_proj.bias", bs), ep);
+        linear_param(u, p + ".attn.l_proj", plan_.view(lctx, {B * Np, ld}), channels(y, B * Np, D, hd, ld),
+                     direct ? adds(rows(x)) : Epilogue{});
       }
       if (direct) return x1;
       if (padded) {
@@ -237,8 +227,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       attention(p + ".attn.core", u, part(0), part(1), part(2),
                 plan_.strided(ctx, {B * nw, heads, L, d}, {L * D, d, D, 1}), 1.0f, bm, {B, nw, heads, L, L});
       Buffer* proj = scratch("proj");
-      linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * N, D}), plan_.view(proj, {B * N, D}),
-             param(p + ".attn.proj.weight"), bias_or_null(p + ".attn.proj.bias", bs));
+      linear_param(u, p + ".attn.proj", plan_.view(ctx, {B * N, D}), plan_.view(proj, {B * N, D}));
       const Tok xin = x;
       plan_.add_kernel(p + ".attn.merge_residual", u, "hwnas:window_merge_add", [=] {
         kernels::window_merge_add(e, proj->data(), xin.buf->data(), out->data(), B, xin.h, xin.w, w, shift, D);
@@ -248,14 +237,12 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
     case space::MixerKind::sra: {
       const std::int64_t r = m.sra_ratio, N = x.T;
       Buffer* q = scratch("q");
-      linear(plan_, p + ".attn.q", u, rows(ln), plan_.view(q, {B * N, D}), param(p + ".attn.q.weight"),
-             bias_or_null(p + ".attn.q.bias", bs));
+      linear_param(u, p + ".attn.q", rows(ln), plan_.view(q, {B * N, D}));
       Tok kv_src = ln;
       if (r > 1) {
         const std::int64_t h2 = (x.h - r) / r + 1, w2 = (x.w - r) / r + 1;
         Tok red = tok(scratch("sr"), h2 * w2, D, h2, w2, 0);
-        conv2d(plan_, p + ".attn.sr", u, map(ln), map(red), param(p + ".attn.sr.weight"),
-               bias_or_null(p + ".attn.sr.bias", bs), {r, r, 0, 1});
+        conv_param(u, p + ".attn.sr", map(ln), map(red), {r, r, 0, 1});
         Tok rn = tok(scratch("sr_norm"), h2 * w2, D, h2, w2, 0);
         layer_norm(plan_, p + ".attn.norm", u, rows(red), rows(rn), param(p + ".attn.norm.weight"),
                    param(p + ".attn.norm.bias"), eps);
@@ -263,17 +250,13 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       }
       const std::int64_t nkv = kv_src.T;
       Buffer* kv = scratch("kv");
-      linear(plan_, p + ".attn.kv", u, rows(kv_src), plan_.view(kv, {B * nkv, 2 * D}), param(p + ".attn.kv.weight"),
-             bias_or_null(p + ".attn.kv.bias", bs));
+      linear_param(u, p + ".attn.kv", rows(kv_src), plan_.view(kv, {B * nkv, 2 * D}));
       Buffer* ctx = scratch("ctx");
       attention(p + ".attn.core", u, plan_.strided(q, {B, heads, N, d}, {N * D, d, D, 1}),
                 plan_.strided(kv, {B, heads, nkv, d}, {nkv * 2 * D, d, 2 * D, 1}),
                 plan_.strided(kv, {B, heads, nkv, d}, {nkv * 2 * D, d, 2 * D, 1}, D),
                 plan_.strided(ctx, {B, heads, N, d}, {N * D, d, D, 1}), scale);
-      Epilogue ep;
-      ep.residual = rows(x);
-      linear(plan_, p + ".attn.proj", u, plan_.view(ctx, {B * N, D}), rows(x1), param(p + ".attn.proj.weight"),
-             bias_or_null(p + ".attn.proj.bias", bs), ep);
+      linear_param(u, p + ".attn.proj", plan_.view(ctx, {B * N, D}), rows(x1), adds(rows(x)));
       return x1;
     }
     case space::MixerKind::bconv: {
@@ -302,15 +285,11 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
       }
       conv2d(plan_, p + ".attn.conv", u, map(conv_src), map(c), wt, &b, {k, 1, k / 2, 1}, relu);
       if (x.extra == 0) {
-        Epilogue ep;
-        ep.residual = rows(x);
-        linear(plan_, p + ".attn.proj", u, rows(c), rows(x1), param(p + ".attn.proj.weight"),
-               bias_or_null(p + ".attn.proj.bias", bs), ep);
+        linear_param(u, p + ".attn.proj", rows(c), rows(x1), adds(rows(x)));
         return x1;
       }
       Buffer* y = scratch("proj");
-      linear(plan_, p + ".attn.proj", u, rows(c), plan_.view(y, {B * N, D}), param(p + ".attn.proj.weight"),
-             bias_or_null(p + ".attn.proj.bias", bs));
+      linear_param(u, p + ".attn.proj", rows(c), plan_.view(y, {B * N, D}));
       const Tok xin = x, lnt = ln;
       plan_.add_kernel(p + ".attn.cls_bypass_residual", u, "hwnas:cls_bypass_residual", [=] {
         kernels::cls_bypass_residual(e, xin.buf->data(), lnt.buf->data(), y->data(), out->data(), B, N, D);
@@ -328,26 +307,19 @@ Tok Lowerer::ffn(int u, const space::Ffn& f, const Tok& x, Buffer* out) {
   Tok ln = tok(scratch("ln"), T, D, x.h, x.w, x.extra);
   layer_norm(plan_, p + ".norm2", u, rows(x), rows(ln), param(p + ".norm2.weight"), param(p + ".norm2.bias"),
              static_cast<float>(arch_.norm_eps));
-  std::vector<float> bs;
   Tok h = tok(scratch("hidden"), T, hidden, x.h, x.w, x.extra);
   Epilogue gelu;
   gelu.act = Epilogue::Act::gelu;
   if (f.kind == space::FfnKind::mlp) {
-    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"),
-           bias_or_null(p + ".mlp.fc1.bias", bs), gelu);
+    linear_param(u, p + ".mlp.fc1", rows(ln), rows(h), gelu);
   } else {
-    linear(plan_, p + ".mlp.fc1", u, rows(ln), rows(h), param(p + ".mlp.fc1.weight"),
-           bias_or_null(p + ".mlp.fc1.bias", bs));
+    linear_param(u, p + ".mlp.fc1", rows(ln), rows(h));
     Tok h2 = tok(scratch("hidden2"), T, hidden, x.h, x.w, x.extra);
-    conv2d(plan_, p + ".mlp.dwconv", u, map(h), map(h2), param(p + ".mlp.dwconv.weight"),
-           bias_or_null(p + ".mlp.dwconv.bias", bs), {3, 1, 1, hidden}, gelu);
+    conv_param(u, p + ".mlp.dwconv", map(h), map(h2), {3, 1, 1, hidden}, gelu);
     h = h2;
   }
   Tok y = tok(out, T, D, x.h, x.w, x.extra);
-  Epilogue ep;
-  ep.residual = rows(x);
-  linear(plan_, p + ".mlp.fc2", u, rows(h), rows(y), param(p + ".mlp.fc2.weight"),
-         bias_or_null(p + ".mlp.fc2.bias", bs), ep);
+  linear_param(u, p + ".mlp.fc2", rows(h), rows(y), adds(rows(x)));
   return y;
 }
 
