@@ -144,12 +144,14 @@ void print_table(const prof::ProfileResult& r) {
   if (r.noise.flagged) fmt::print("NOISY: {}\n", r.noise.reason);
 }
 
-std::string cached_note_;
+struct Cached {
+  prof::ProfileResult result;
+  std::string note;  // "cached: measured … ago …"
+};
 
 // The stored network measurement (and its units when --per-block) for this key, if complete.
-std::optional<prof::ProfileResult> cached_profile(store::Store& db, const space::Arch& arch,
-                                                  const prof::ProfileOptions& opts, const prof::DeviceInfo& device,
-                                                  const std::string& hash) {
+std::optional<Cached> cached_profile(store::Store& db, const space::Arch& arch, const prof::ProfileOptions& opts,
+                                     const prof::DeviceInfo& device, const std::string& hash) {
   const store::MeasurementKey key = network_key(hash, device, opts, "onednn");
   auto hit = db.find_measurement(key);
   if (!hit) throw RuntimeFailure(hit.error().message);
@@ -173,13 +175,13 @@ std::optional<prof::ProfileResult> cached_profile(store::Store& db, const space:
   if (stored && *stored) dev = device_info(**stored);  // its measured peaks
   dev.threads = device.threads;
   const double age = (*hit)->age_s;
-  cached_note_ =
+  std::string note =
       fmt::format("cached: measured {} ago on this device ({}), key {}/{}/b{}/{}/t{}/{}; --force re-measures",
                   age < 120    ? fmt::format("{:.0f} s", age)
                   : age < 7200 ? fmt::format("{:.0f} min", age / 60)
                                : fmt::format("{:.1f} h", age / 3600),
                   db.path(), hash, key.device, key.batch, key.dtype, key.threads, key.protocol);
-  return result_from_store(arch, opts, dev, (*hit)->record, units);
+  return Cached{result_from_store(arch, opts, dev, (*hit)->record, units), std::move(note)};
 }
 
 // Interference only ever lowers a measured peak: the device's peak is the best measured so far on
@@ -271,8 +273,13 @@ int run_profile(const Args& args) {
   if (use_db) db = open_store_or_usage_error(db_path(vm), store::OpenMode::read_write);
   const std::string hash = space::hash_hex(space::arch_hash(arch));
   std::optional<prof::ProfileResult> result;
-  if (db && cacheable && vm.count("force") == 0) result = cached_profile(*db, arch, opts, backend.device(), hash);
-  const bool from_cache = result.has_value();
+  std::optional<Cached> cached;
+  if (db && cacheable && vm.count("force") == 0) cached = cached_profile(*db, arch, opts, backend.device(), hash);
+  const bool from_cache = cached.has_value();
+  if (cached) {
+    fmt::print("{}\n", cached->note);
+    result = std::move(cached->result);
+  }
   if (!result) {
     std::string peak_note;
     if (vm.count("no-peaks") == 0) {
@@ -294,12 +301,10 @@ int run_profile(const Args& args) {
     }
     if (db && cacheable) store_profile(*db, arch, *result);
   }
-  auto r = &*result;
-  if (from_cache) fmt::print("{}\n", cached_note_);
-  print_table(*r);
+  print_table(*result);
   if (vm.count("json") != 0) {
     std::ofstream out(vm["json"].as<std::string>());
-    json j = result_json(*r);
+    json j = result_json(*result);
     j["cached"] = from_cache;
     out << j.dump(2) << "\n";
     if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", vm["json"].as<std::string>()));
