@@ -7,9 +7,10 @@
 
 namespace hwnas::cli {
 
-void add_arch_options(po::options_description& desc) {
+void add_arch_options(po::options_description& desc, po::positional_options_description& positional) {
   desc.add_options()("preset", po::value<std::string>(), "a built-in architecture (see 'hwnas presets')")(
       "file", po::value<std::string>(), "an architecture JSON file");
+  positional.add("file", 1);
 }
 
 space::Arch arch_from_options(const po::variables_map& vm, const std::string& usage) {

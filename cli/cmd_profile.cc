@@ -218,7 +218,8 @@ int run_profile(const Args& args) {
       "hwnas profile (--preset NAME | FILE) [--batch N] [--threads T] [--dtype f32|bf16] [--per-block] [--per-op]\n"
       "              [--protocol default|litv2|hat|nnmeter|trtexec] [--json OUT] [--trace OUT]";
   po::options_description desc("profile: latency of an architecture on this CPU (oneDNN)");
-  add_arch_options(desc);
+  po::positional_options_description pos;
+  add_arch_options(desc, pos);
   desc.add_options()("batch", po::value<std::int64_t>()->default_value(1), "batch size")(
       "threads", po::value<int>()->default_value(0), "threads (0 = every CPU available)")(
       "chunk", po::value<std::int64_t>()->default_value(0),
@@ -233,8 +234,6 @@ int run_profile(const Args& args) {
       "force", "measure again even when the store has this measurement")("no-db", "neither read nor write the store")(
       "json", po::value<std::string>(), "write the full record as JSON")("trace", po::value<std::string>(),
                                                                          "write a Chrome trace of one median run");
-  po::positional_options_description pos;
-  pos.add("file", 1);
   po::variables_map vm;
   if (!parse_options(usage, desc, pos, args, vm)) return kExitOk;
   const space::Arch arch = arch_from_options(vm, usage);

@@ -153,11 +153,10 @@ int space_validate(const Args& args) {
 int space_show(const Args& args) {
   const std::string usage = "hwnas space show (--preset NAME | FILE) [--json] [--canonical]";
   po::options_description desc("space show: per-block table of an architecture");
-  add_arch_options(desc);
+  po::positional_options_description pos;
+  add_arch_options(desc, pos);
   desc.add_options()("json", "print the full record as JSON")("canonical",
                                                               "print the canonical JSON text (the hash input)");
-  po::positional_options_description pos;
-  pos.add("file", 1);
   po::variables_map vm;
   if (!parse_options(usage, desc, pos, args, vm)) return kExitOk;
   const space::Arch a = arch_from_options(vm, usage);
