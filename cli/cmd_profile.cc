@@ -1,4 +1,4 @@
-// hwnas profile: time an architecture on this CPU (oneDNN), end to end and block by block.
+// hwnas profile: time an architecture on this CPU (oneDNN) or a GPU (CUDA), end to end and block by block.
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -12,7 +12,7 @@
 #include "cli/options.h"
 #include "cli/store_records.h"
 #include "cli/table.h"
-#include "profilers/onednn/onednn_backend.h"
+#include "profilers/backends.h"
 #include "profilers/profile.h"
 #include "space/canonical.h"
 #include "store/store.h"
@@ -76,6 +76,7 @@ json result_json(const prof::ProfileResult& r) {
         {"threads", r.device.threads},
         {"protocol", std::string(prof::name_of(r.options.protocol))}}},
       {"end_to_end", measurement_json(r.end_to_end)},
+      {"cuda_graph", r.graph ? measurement_json(*r.graph) : json()},
       {"throughput_img_s", r.throughput_img_s()},
       {"gflops", r.gflops(r.counts.macs, r.end_to_end.figure_us)},
       {"creation_ms", r.creation_ms},
@@ -88,7 +89,9 @@ json result_json(const prof::ProfileResult& r) {
         {"calibration_drift", r.noise.drift},
         {"loadavg_before", r.noise.before.loadavg_1m},
         {"loadavg_after", r.noise.after.loadavg_1m},
-        {"steal_fraction", r.noise.after.steal_fraction}}}};
+        {"steal_fraction", r.noise.after.steal_fraction},
+        {"device_before", r.noise.device_before},
+        {"device_after", r.noise.device_after}}}};
 }
 
 std::string pct(double part, double whole) {
@@ -98,13 +101,15 @@ std::string pct(double part, double whole) {
 void print_table(const prof::ProfileResult& r) {
   const double e2e = r.end_to_end.figure_us;
   const double peak = r.peak_gflops();
-  fmt::print("{} [{}] on {} ({} threads, {}), batch {}{}, {}\n", r.arch_name.empty() ? "architecture" : r.arch_name,
-             r.arch_hash, r.device.model, r.device.threads, r.device.isa, r.options.run.batch,
+  const bool gpu = r.device.kind == "cuda";
+  fmt::print("{} [{}] on {} ({} {}, {}), batch {}{}, {}\n", r.arch_name.empty() ? "architecture" : r.arch_name,
+             r.arch_hash, r.device.model, gpu ? r.device.cores : r.device.threads, gpu ? "SMs" : "threads",
+             r.device.isa, r.options.run.batch,
              r.chunk < r.options.run.batch ? fmt::format(" ({} per pass)", r.chunk) : "",
              prof::name_of(r.options.run.dtype));
   if (peak > 0)
-    fmt::print("measured peak: GEMM {:.0f} GFLOP/s {}, triad {:.1f} GB/s\n", peak, prof::name_of(r.options.run.dtype),
-               r.device.triad_gbs);
+    fmt::print("measured peak: GEMM {:.0f} GFLOP/s {}, {} {:.1f} GB/s\n", peak, prof::name_of(r.options.run.dtype),
+               gpu ? "device copy" : "triad", r.device.triad_gbs);
   if (!r.units.empty()) {
     Table t({{"unit", Table::Align::left},
              {"kind", Table::Align::left},
@@ -138,6 +143,14 @@ void print_table(const prof::ProfileResult& r) {
   fmt::print("end to end: median {:.3f} ms, p90 {:.3f} ms, CV {:.1f}%, n {}, {:.1f} img/s, {:.1f} GFLOP/s{} ({})\n",
              m.median_us / 1e3, m.p90_us / 1e3, 100 * m.cv, m.n, r.throughput_img_s(), g,
              peak > 0 ? fmt::format(" = {:.0f}% of peak", 100 * g / peak) : "", space::format_macs(r.counts.macs));
+  if (r.graph)
+    fmt::print(
+        "as a CUDA graph: median {:.3f} ms, p90 {:.3f} ms, n {}, {:.1f} img/s (eager launch overhead {:+.1f}%)\n",
+        r.graph->median_us / 1e3, r.graph->p90_us / 1e3, r.graph->n,
+        r.graph->figure_us > 0 ? 1e6 * static_cast<double>(r.options.run.batch) / r.graph->figure_us : 0.0,
+        r.graph->figure_us > 0 ? 100 * (m.figure_us - r.graph->figure_us) / r.graph->figure_us : 0.0);
+  if (!r.noise.device_before.empty())
+    fmt::print("device before: {}\ndevice after:  {}\n", r.noise.device_before, r.noise.device_after);
   if (r.options.protocol != prof::Protocol::standard)
     fmt::print("protocol {}: figure {:.3f} ms\n", prof::name_of(r.options.protocol), m.figure_us / 1e3);
   fmt::print("primitive creation {:.1f} ms (not in the latency)\n", r.creation_ms);
@@ -151,8 +164,9 @@ struct Cached {
 
 // The stored network measurement (and its units when --per-block) for this key, if complete.
 std::optional<Cached> cached_profile(store::Store& db, const space::Arch& arch, const prof::ProfileOptions& opts,
-                                     const prof::DeviceInfo& device, const std::string& hash) {
-  const store::MeasurementKey key = network_key(hash, device, opts, "onednn");
+                                     const prof::DeviceInfo& device, const std::string& backend,
+                                     const std::string& hash) {
+  const store::MeasurementKey key = network_key(hash, device, opts, backend);
   auto hit = db.find_measurement(key);
   if (!hit) throw RuntimeFailure(hit.error().message);
   if (!*hit) return std::nullopt;
@@ -186,11 +200,10 @@ std::optional<Cached> cached_profile(store::Store& db, const space::Arch& arch, 
 
 // Interference only ever lowers a measured peak: the device's peak is the best measured so far on
 // this fingerprint. A run whose own GEMM peak is more than 20% below it ran on a busy machine.
-std::string best_peaks(store::Store& db, prof::OnednnBackend& backend) {
-  auto stored = db.find_device(backend.device().fingerprint());
+std::string best_peaks(store::Store& db, prof::DeviceInfo& d) {
+  auto stored = db.find_device(d.fingerprint());
   if (!stored || !*stored) return "";
-  const double measured = backend.device().peak_f32_gflops, best = (*stored)->peak_f32_gflops;
-  prof::DeviceInfo& d = backend.mutable_device();
+  const double measured = d.peak_f32_gflops, best = (*stored)->peak_f32_gflops;
   d.peak_f32_gflops = std::max(d.peak_f32_gflops, (*stored)->peak_f32_gflops);
   d.peak_bf16_gflops = std::max(d.peak_bf16_gflops, (*stored)->peak_bf16_gflops);
   d.triad_gbs = std::max(d.triad_gbs, (*stored)->triad_gbs);
@@ -201,30 +214,39 @@ std::string best_peaks(store::Store& db, prof::OnednnBackend& backend) {
   return "";
 }
 
-void store_profile(store::Store& db, const space::Arch& arch, const prof::ProfileResult& r) {
+void store_profile(store::Store& db, const space::Arch& arch, const prof::ProfileResult& r,
+                   const std::string& backend) {
   auto check = [&](auto&& status) {
     if (!status) throw RuntimeFailure(status.error().message);
   };
   check(db.put_device(device_record(r.device)));
   check(db.put_arch(arch_record(arch)));
-  const auto records = measurement_records(r, "onednn");
-  check(db.put_measurements(records));
+  check(db.put_measurements(measurement_records(r, backend)));
+  if (r.graph) {
+    // The CUDA-graph replay of the same pass: its own key (backend "<name>-graph"), network only.
+    prof::ProfileResult g = r;
+    g.end_to_end = *r.graph;
+    g.units.clear();
+    check(db.put_measurements(measurement_records(g, backend + "-graph")));
+  }
 }
 
 }  // namespace
 
 int run_profile(const Args& args) {
   const std::string usage =
-      "hwnas profile (--preset NAME | FILE) [--batch N] [--threads T] [--dtype f32|bf16] [--per-block] [--per-op]\n"
+      "hwnas profile (--preset NAME | FILE) [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16]\n"
+      "              [--per-block] [--per-op]\n"
       "              [--protocol default|litv2|hat|nnmeter|trtexec] [--json OUT] [--trace OUT]";
-  po::options_description desc("profile: latency of an architecture on this CPU (oneDNN)");
+  po::options_description desc("profile: latency of an architecture on this CPU (oneDNN) or a GPU (CUDA)");
   po::positional_options_description pos;
   add_arch_options(desc, pos);
-  desc.add_options()("batch", po::value<std::int64_t>()->default_value(1), "batch size")(
-      "threads", po::value<int>()->default_value(0), "threads (0 = every CPU available)")(
+  desc.add_options()("device", po::value<std::string>()->default_value("cpu"), "cpu, or cuda:N for GPU N")(
+      "batch", po::value<std::int64_t>()->default_value(1), "batch size")("threads", po::value<int>()->default_value(0),
+                                                                          "threads (0 = every CPU available)")(
       "chunk", po::value<std::int64_t>()->default_value(0),
       "images per pass through the network (divides the batch; 0 = auto, sized to stay in L2)")(
-      "dtype", po::value<std::string>()->default_value("f32"), "f32 or bf16")(
+      "dtype", po::value<std::string>()->default_value("f32"), "f32, bf16 (CPUs with AVX512_BF16, GPUs), f16 (GPUs)")(
       "per-block", "time every unit (stem, downsamples, blocks, head) alone on its real input")(
       "per-op", "time every engine step alone (after an end-to-end run)")(
       "protocol", po::value<std::string>()->default_value("default"), "timing protocol")(
@@ -245,7 +267,8 @@ int run_profile(const Args& args) {
   if (opts.run.chunk < 0 || (opts.run.chunk > 0 && opts.run.batch % opts.run.chunk != 0))
     throw UsageError(fmt::format("--chunk: must divide --batch {} (got {})", opts.run.batch, opts.run.chunk));
   const auto dtype = prof::dtype_from(vm["dtype"].as<std::string>());
-  if (!dtype) throw UsageError(fmt::format("--dtype: must be f32 or bf16 (got '{}')", vm["dtype"].as<std::string>()));
+  if (!dtype)
+    throw UsageError(fmt::format("--dtype: must be f32, bf16 or f16 (got '{}')", vm["dtype"].as<std::string>()));
   opts.run.dtype = *dtype;
   const auto protocol = prof::protocol_from(vm["protocol"].as<std::string>());
   if (!protocol)
@@ -258,7 +281,11 @@ int run_profile(const Args& args) {
   if (opts.run.batch < 1 || opts.run.batch > 100000) throw UsageError("--batch: must be in [1, 100000]");
   if (opts.run.threads < 0) throw UsageError("--threads: must be >= 0");
 
-  prof::OnednnBackend backend(opts.run.threads);
+  auto device = prof::parse_device(vm["device"].as<std::string>());
+  if (!device) throw UsageError(device.error().message);
+  auto made = prof::make_backend(*device, opts.run.threads);
+  if (!made) throw RuntimeFailure(fmt::format("--device {}: {}", device->str(), made.error().message));
+  prof::Backend& backend = **made;
   if (auto why = backend.unsupported(arch, opts.run); !why.empty())
     throw UsageError(fmt::format("cannot profile: {}", why));
   const bool tty = isatty(fileno(stderr)) != 0;
@@ -273,7 +300,8 @@ int run_profile(const Args& args) {
   const std::string hash = space::hash_hex(space::arch_hash(arch));
   std::optional<prof::ProfileResult> result;
   std::optional<Cached> cached;
-  if (db && cacheable && vm.count("force") == 0) cached = cached_profile(*db, arch, opts, backend.device(), hash);
+  if (db && cacheable && vm.count("force") == 0)
+    cached = cached_profile(*db, arch, opts, backend.device(), backend.name(), hash);
   const bool from_cache = cached.has_value();
   if (cached) {
     fmt::print("{}\n", cached->note);
@@ -282,9 +310,8 @@ int run_profile(const Args& args) {
   if (!result) {
     std::string peak_note;
     if (vm.count("no-peaks") == 0) {
-      if (tty) fmt::print(stderr, "measuring this CPU's GEMM peak and bandwidth...\r");
+      if (tty) fmt::print(stderr, "measuring the device's GEMM peak and bandwidth...\r");
       backend.measure_peaks();
-      if (db) peak_note = best_peaks(*db, backend);
     }
     auto progress = [&](const std::string& what, int done, int total) {
       if (!tty) return;
@@ -294,11 +321,12 @@ int run_profile(const Args& args) {
     auto r = prof::profile(backend, arch, opts, weights, progress);
     if (!r) throw RuntimeFailure(r.error().message);
     result = std::move(r).value();
+    if (db && vm.count("no-peaks") == 0) peak_note = best_peaks(*db, result->device);
     if (!peak_note.empty()) {
       result->noise.flagged = true;
       result->noise.reason += (result->noise.reason.empty() ? "" : "; ") + peak_note;
     }
-    if (db && cacheable) store_profile(*db, arch, *result);
+    if (db && cacheable) store_profile(*db, arch, *result, backend.name());
   }
   print_table(*result);
   if (vm.count("json") != 0) {
@@ -321,11 +349,15 @@ int run_profile(const Args& args) {
 
 int run_device(const Args& args) {
   po::options_description desc("device: this machine as the profiler sees it, with measured peaks");
-  desc.add_options()("threads", po::value<int>()->default_value(0), "threads (0 = every CPU available)")(
-      "json", "print as JSON");
+  desc.add_options()("device", po::value<std::string>()->default_value("cpu"), "cpu, or cuda:N for GPU N")(
+      "threads", po::value<int>()->default_value(0), "threads (0 = every CPU available)")("json", "print as JSON");
   po::variables_map vm;
-  if (!parse_options("hwnas device [--threads T] [--json]", desc, {}, args, vm)) return kExitOk;
-  prof::OnednnBackend backend(vm["threads"].as<int>());
+  if (!parse_options("hwnas device [--device cpu|cuda:N] [--threads T] [--json]", desc, {}, args, vm)) return kExitOk;
+  auto spec = prof::parse_device(vm["device"].as<std::string>());
+  if (!spec) throw UsageError(spec.error().message);
+  auto made = prof::make_backend(*spec, vm["threads"].as<int>());
+  if (!made) throw RuntimeFailure(fmt::format("--device {}: {}", spec->str(), made.error().message));
+  prof::Backend& backend = **made;
   backend.measure_peaks();
   const auto& d = backend.device();
   if (vm.count("json") != 0) {
@@ -333,12 +365,20 @@ int run_device(const Args& args) {
     return kExitOk;
   }
   fmt::print("device       {} ({})\n", d.model, d.kind);
-  fmt::print("cores        {} available, {} threads\n", d.cores, d.threads);
+  if (d.kind == "cuda") {
+    fmt::print("SMs          {}\n", d.cores);
+  } else {
+    fmt::print("cores        {} available, {} threads\n", d.cores, d.threads);
+  }
   fmt::print("ISA          {} (bf16 native: {})\n", d.isa, d.bf16_native ? "yes" : "no");
   fmt::print("engine       {}\n", d.engine);
-  fmt::print("GEMM peak    {:.0f} GFLOP/s fp32, {} bf16 (oneDNN matmul 2048^3, measured)\n", d.peak_f32_gflops,
-             d.peak_bf16_gflops > 0 ? fmt::format("{:.0f} GFLOP/s", d.peak_bf16_gflops) : "n/a");
-  fmt::print("bandwidth    {:.1f} GB/s (triad, measured)\n", d.triad_gbs);
+  const bool gpu = d.kind == "cuda";
+  fmt::print("GEMM peak    {:.0f} GFLOP/s fp32, {} bf16 ({}, measured)\n", d.peak_f32_gflops,
+             d.peak_bf16_gflops > 0 ? fmt::format("{:.0f} GFLOP/s", d.peak_bf16_gflops) : "n/a",
+             gpu ? "cuBLASLt 4096^3 fp32 / 8192^3 bf16" : "oneDNN matmul 2048^3");
+  fmt::print("bandwidth    {:.1f} GB/s ({}, measured)\n", d.triad_gbs,
+             gpu ? "device-to-device copy, read + write" : "triad");
+  if (gpu) fmt::print("state        {}\n", backend.device_state());
   fmt::print("fingerprint  {}\n", d.fingerprint());
   return kExitOk;
 }

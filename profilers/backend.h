@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,7 +19,7 @@
 
 namespace hwnas::prof {
 
-enum class DType : std::uint8_t { f32, bf16 };
+enum class DType : std::uint8_t { f32, bf16, f16 };
 std::string_view name_of(DType t);
 std::optional<DType> dtype_from(std::string_view s);
 
@@ -60,6 +61,8 @@ class Runnable {
   virtual double creation_ms() const = 0;
   // Implementation names the engine chose (oneDNN impl_info_str), one per step.
   virtual std::vector<std::string> implementations() const = 0;
+  // A second way to launch the same pass where the backend has one (CUDA graphs); else empty.
+  virtual std::function<void()> graph_launch() { return {}; }
 };
 
 class Backend {
@@ -71,8 +74,15 @@ class Backend {
   virtual std::string unsupported(const space::Arch& arch, const RunConfig& cfg) const = 0;
   virtual Result<std::unique_ptr<Runnable>> prepare(const space::Arch& arch, Subject subject, const RunConfig& cfg,
                                                     const WeightSource& weights) = 0;
-  // The clock the timing loop reads (the fake backend's is virtual and deterministic).
+  // The clock the timing loop reads (the fake backend's is virtual and deterministic; the CUDA
+  // backend's waits for the device first, so that host spans cover the device work).
   virtual Clock clock() const { return steady_clock_us(); }
+  // Times `call` with the one timing loop; the CUDA backend times on the device (events).
+  virtual Measurement time(const std::function<void()>& call, const TimingConfig& cfg) {
+    return time_it(call, cfg, clock());
+  }
+  // Device state worth logging around a measurement batch (GPU clocks, temperature); "" if none.
+  virtual std::string device_state() const { return ""; }
   // Fills device() peaks (GEMM fp32/bf16, bandwidth); a no-op where they are known.
   virtual void measure_peaks() {}
   // A short fixed workload (µs) for the noise gate's drift check; 0 if the backend has none.

@@ -21,7 +21,8 @@ double ProfileResult::gflops(std::int64_t macs_per_image, double us) const {
 }
 
 double ProfileResult::peak_gflops() const {
-  return options.run.dtype == DType::bf16 ? device.peak_bf16_gflops : device.peak_f32_gflops;
+  // fp16 and bf16 share the tensor cores' rate (the CPU backend has no fp16).
+  return options.run.dtype == DType::f32 ? device.peak_f32_gflops : device.peak_bf16_gflops;
 }
 
 namespace {
@@ -49,10 +50,10 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   r.arch_hash = space::hash_hex(space::arch_hash(arch));
   r.options = opts;
   r.counts = space::count(net);
-  const Clock clock = backend.clock();
 
   // Noise gate, part 1: machine load and a calibration workload before the batch.
   r.noise.before = load_snapshot();
+  r.noise.device_before = backend.device_state();
   r.noise.calibration_before_us = backend.calibration_us();
 
   const int total = 1 + (opts.per_unit ? static_cast<int>(net.units.size()) : 0);
@@ -67,7 +68,8 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   r.creation_ms = (*whole)->creation_ms();
   r.chunk = (*whole)->chunk();
   Runnable& net_run = **whole;
-  r.end_to_end = time_it([&] { net_run.run(); }, TimingConfig::for_protocol(opts.protocol), clock);
+  r.end_to_end = backend.time([&] { net_run.run(); }, TimingConfig::for_protocol(opts.protocol));
+  if (auto launch = net_run.graph_launch()) r.graph = backend.time(launch, TimingConfig::for_protocol(opts.protocol));
   ++done;
 
   if (opts.per_step) {
@@ -76,7 +78,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
     const auto units = net_run.step_units();
     TimingConfig c = item_config(opts);
     for (std::size_t i = 0; i < names.size(); ++i) {
-      StepProfile sp{names[i], impls[i], units[i], time_it([&] { net_run.run_step(i); }, c, clock)};
+      StepProfile sp{names[i], impls[i], units[i], backend.time([&] { net_run.run_step(i); }, c)};
       r.steps.push_back(std::move(sp));
     }
   }
@@ -100,7 +102,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
       up.counts = space::count(unit);
       up.creation_ms = (*run)->creation_ms();
       Runnable& rr = **run;
-      up.time = time_it([&] { rr.run(); }, c, clock);
+      up.time = backend.time([&] { rr.run(); }, c);
       r.sum_of_units_us += up.time.figure_us;
       r.units.push_back(std::move(up));
       ++done;
@@ -110,6 +112,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   // Noise gate, part 2: the same checks after; drift > 3% or load/steal flags the whole batch.
   r.noise.calibration_after_us = backend.calibration_us();
   r.noise.after = load_snapshot(&r.noise.before);
+  r.noise.device_after = backend.device_state();
   if (r.noise.calibration_before_us > 0) {
     r.noise.drift =
         std::abs(r.noise.calibration_after_us - r.noise.calibration_before_us) / r.noise.calibration_before_us;

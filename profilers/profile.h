@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct NoiseGate {
   double calibration_before_us = 0, calibration_after_us = 0;
   double drift = 0;  // relative change of the calibration workload
   LoadSnapshot before, after;
+  std::string device_before, device_after;  // GPU clocks / temperature (Backend::device_state)
   bool flagged = false;
   std::string reason;
 };
@@ -52,6 +54,7 @@ struct ProfileResult {
   ProfileOptions options;
   space::Counts counts;  // per image
   Measurement end_to_end;
+  std::optional<Measurement> graph;  // the same pass replayed as a CUDA graph (GPU backends)
   double creation_ms = 0;
   std::int64_t chunk = 1;          // images per pass the engine ran the batch with
   std::vector<UnitProfile> units;  // when per_unit

@@ -71,14 +71,22 @@ Clock steady_clock_us() {
 }
 
 Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, const Clock& clock) {
+  return time_blocks(
+      [&](std::int64_t k) {
+        const double a = clock();
+        for (std::int64_t i = 0; i < k; ++i) call();
+        return clock() - a;
+      },
+      cfg, clock);
+}
+
+Measurement time_blocks(const BlockTimer& run_k, const TimingConfig& cfg, const Clock& clock) {
   Measurement m;
   const double t0 = clock();
   // Warm-up: never timed; at least warmup_min_runs calls and warmup_min_ms.
   double last_call_us = 0;
   for (;;) {
-    const double a = clock();
-    call();
-    last_call_us = clock() - a;
+    last_call_us = run_k(1);
     ++m.warmup_runs;
     if (m.warmup_runs >= cfg.warmup_min_runs && clock() - t0 >= cfg.warmup_min_ms * 1e3) break;
   }
@@ -94,12 +102,9 @@ Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, 
   std::vector<double> sorted;
   std::int64_t next_check = 0;
   for (;;) {
-    const double a = clock();
-    for (std::int64_t i = 0; i < k; ++i) call();
-    const double b = clock();
-    m.samples_us.push_back((b - a) / static_cast<double>(k));
+    m.samples_us.push_back(run_k(k) / static_cast<double>(k));
     const auto n = static_cast<std::int64_t>(m.samples_us.size());
-    const double spent_ms = (b - start) / 1e3;
+    const double spent_ms = (clock() - start) / 1e3;
     if (cfg.fixed_samples > 0) {
       if (n >= cfg.fixed_samples) break;
       continue;

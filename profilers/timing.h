@@ -51,4 +51,9 @@ Clock steady_clock_us();
 
 Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, const Clock& clock = steady_clock_us());
 
+// The loop itself, for backends that time on the device: run_k(k) makes k calls and returns their
+// total µs as the device measured it (CUDA events); `wall` paces warm-up and the time caps.
+using BlockTimer = std::function<double(std::int64_t k)>;
+Measurement time_blocks(const BlockTimer& run_k, const TimingConfig& cfg, const Clock& wall = steady_clock_us());
+
 }  // namespace hwnas::prof

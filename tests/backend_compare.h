@@ -1,5 +1,5 @@
-// Shared by the engine-vs-reference tests: run a unit (or the whole network) through the oneDNN
-// engine and the naive reference with the same weights and input, and compare.
+// Shared by the engine-vs-reference tests: run a unit (or the whole network) through an engine (the
+// oneDNN one unless told) and the naive reference with the same weights and input, and compare.
 #pragma once
 
 #include <algorithm>
@@ -50,16 +50,16 @@ inline Engine& engine() {
   return e;
 }
 
-// Unit u alone (or the whole network when u < 0) through the engine and the reference.
-inline double compare(const space::Arch& arch, int u, prof::DType dtype, std::int64_t batch, std::int64_t chunk = 0) {
+// Unit u alone (or the whole network when u < 0) through `backend` and the reference.
+inline double compare_on(prof::Backend& backend, const space::Arch& arch, int u, prof::DType dtype, std::int64_t batch,
+                         std::int64_t chunk = 0) {
   auto net = space::lower(arch);
   EXPECT_TRUE(net.ok());
   prof::RunConfig cfg;
   cfg.batch = batch;
   cfg.dtype = dtype;
   cfg.chunk = chunk;
-  auto run = engine().backend.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), cfg,
-                                      engine().weights);
+  auto run = backend.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), cfg, engine().weights);
   EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().message);
   if (!run.ok()) return HUGE_VAL;
   const auto input = random_input(numel((*run)->input_shape()), 77 + static_cast<std::uint64_t>(u + 1));
@@ -70,6 +70,10 @@ inline double compare(const space::Arch& arch, int u, prof::DType dtype, std::in
   const int last = u < 0 ? static_cast<int>(net->units.size()) - 1 : u;
   const std::vector<float> ref = ref::run_units(arch, *net, first, last, engine().weights, input, batch);
   return relative_error(got, ref);
+}
+
+inline double compare(const space::Arch& arch, int u, prof::DType dtype, std::int64_t batch, std::int64_t chunk = 0) {
+  return compare_on(engine().backend, arch, u, dtype, batch, chunk);
 }
 
 }  // namespace hwnas

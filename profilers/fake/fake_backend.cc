@@ -119,6 +119,7 @@ FakeBackend::FakeBackend(Params params) : params_(params), state_(std::make_shar
 std::string FakeBackend::unsupported(const space::Arch& arch, const RunConfig& cfg) const {
   if (cfg.dtype == DType::bf16 && !params_.bf16)
     return "bf16 is not supported by this fake backend (FakeBackend::Params::bf16 is false)";
+  if (cfg.dtype == DType::f16) return "f16 is not supported by the fake backend";
   if (cfg.batch < 1) return fmt::format("batch must be >= 1 (got {})", cfg.batch);
   auto net = space::lower(arch);
   if (!net) return net.error().message;

@@ -181,6 +181,7 @@ OnednnBackend::OnednnBackend(int threads) {
 }
 
 std::string OnednnBackend::unsupported(const space::Arch& arch, const RunConfig& cfg) const {
+  if (cfg.dtype == DType::f16) return "f16 runs on the CUDA backend only (--device cuda:N); the CPU runs f32 or bf16";
   if (cfg.dtype == DType::bf16 && !device_.bf16_native)
     return fmt::format("bf16 needs native AVX512_BF16; this CPU ({}) runs oneDNN at ISA {}", device_.model,
                        device_.isa);
