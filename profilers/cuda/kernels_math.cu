@@ -14,10 +14,6 @@ __device__ __forceinline__ float warp_sum(float v) {
   for (int o = kWarp / 2; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
-__device__ __forceinline__ float warp_max(float v) {
-  for (int o = kWarp / 2; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  return v;
-}
 
 template <class T>
 __global__ void from_f32_k(const float* src, T* dst, i64 n) {
@@ -47,19 +43,37 @@ __global__ void layer_norm_k(const T* src, T* dst, i64 rows, i64 C, const float*
   for (i64 c = threadIdx.x; c < C; c += kWarp) st(y, c, (ld(x, c) - mean) * rstd * gamma[c] + beta[c]);
 }
 
-template <class T>
+// Reductions within aligned groups of G lanes (G a power of two ≤ 32).
+template <int G>
+__device__ __forceinline__ float group_sum(float v) {
+  for (int o = G / 2; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+template <int G>
+__device__ __forceinline__ float group_max(float v) {
+  for (int o = G / 2; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// G lanes per row: short rows (HiLo's 2×2 windows have 4 keys) leave no lane of a warp idle.
+template <class T, int G>
 __global__ void softmax_k(T* data, i64 rows, i64 n, const float* bias, i64 bias_rows) {
-  const i64 row = blockIdx.x * i64{blockDim.y} + threadIdx.y;
-  if (row >= rows) return;
-  T* x = data + row * n;
-  const float* b = bias != nullptr ? bias + (row % bias_rows) * n : nullptr;
+  const i64 row = (blockIdx.x * i64{blockDim.x} + threadIdx.x) / G;
+  const int lane = static_cast<int>(threadIdx.x % G);
+  const bool live = row < rows;  // dead lanes still take part in the shuffles
+  T* x = data + (live ? row : 0) * n;
+  const float* b = bias != nullptr ? bias + ((live ? row : 0) % bias_rows) * n : nullptr;
+  auto at = [&](i64 j) { return ld(x, j) + (b != nullptr ? b[j] : 0.f); };
   float m = -INFINITY;
-  for (i64 j = threadIdx.x; j < n; j += kWarp) m = fmaxf(m, ld(x, j) + (b != nullptr ? b[j] : 0.f));
-  m = warp_max(m);
+  if (live)
+    for (i64 j = lane; j < n; j += G) m = fmaxf(m, at(j));
+  m = group_max<G>(m);
   float sum = 0;
-  for (i64 j = threadIdx.x; j < n; j += kWarp) sum += __expf(ld(x, j) + (b != nullptr ? b[j] : 0.f) - m);
-  const float inv = 1.f / warp_sum(sum);
-  for (i64 j = threadIdx.x; j < n; j += kWarp) st(x, j, __expf(ld(x, j) + (b != nullptr ? b[j] : 0.f) - m) * inv);
+  if (live)
+    for (i64 j = lane; j < n; j += G) sum += __expf(at(j) - m);
+  const float inv = 1.f / group_sum<G>(sum);
+  if (live)
+    for (i64 j = lane; j < n; j += G) st(x, j, __expf(at(j) - m) * inv);
 }
 
 template <class T>
@@ -82,6 +96,11 @@ template <class T>
 __global__ void add_broadcast_k(T* x, const float* c, i64 n, i64 per_image) {
   for (i64 i = blockIdx.x * i64{blockDim.x} + threadIdx.x; i < n; i += i64{gridDim.x} * blockDim.x)
     st(x, i, ld(x, i) + c[i % per_image]);
+}
+
+// Blocks for `rows` rows of g lanes each (no cap: the row kernels have no grid-stride loop).
+unsigned row_blocks(i64 rows, int g) {
+  return static_cast<unsigned>((rows * g + kThreads - 1) / kThreads);
 }
 
 // Rows per block for the warp-per-row kernels.
@@ -129,8 +148,17 @@ void layer_norm(Elem e, const void* src, void* dst, i64 rows, i64 C, const float
 void softmax_rows(Elem e, void* data, i64 rows, i64 n, const float* bias, i64 bias_rows, cudaStream_t s) {
   dispatch(e, [&](auto t) {
     using T = typename decltype(t)::type;
-    softmax_k<T><<<row_grid(rows), dim3(kWarp, kRowsPerBlock), 0, s>>>(cast<T>(data), rows, n, bias,
-                                                                       bias_rows > 0 ? bias_rows : 1);
+    const i64 br = bias_rows > 0 ? bias_rows : 1;
+    T* p = cast<T>(data);
+    if (n <= 4) {
+      softmax_k<T, 4><<<row_blocks(rows, 4), kThreads, 0, s>>>(p, rows, n, bias, br);
+    } else if (n <= 8) {
+      softmax_k<T, 8><<<row_blocks(rows, 8), kThreads, 0, s>>>(p, rows, n, bias, br);
+    } else if (n <= 16) {
+      softmax_k<T, 16><<<row_blocks(rows, 16), kThreads, 0, s>>>(p, rows, n, bias, br);
+    } else {
+      softmax_k<T, 32><<<row_blocks(rows, 32), kThreads, 0, s>>>(p, rows, n, bias, br);
+    }
   });
   check_launch("softmax_rows");
 }

@@ -165,23 +165,30 @@ Tok Lowerer::hilo(int u, const space::Stage& st, const space::Mixer& m, const To
   if (h > 0) {
     Buffer* hqkv = scratch("h_qkv");
     linear_param(u, p + ".attn.h_qkv", rows(src), plan_.view(hqkv, {B * Np, 3 * hd}));
-    Buffer* win = scratch("h_windows");
-    plan_.view(win, {B * Np, 3 * hd});
-    plan_.add(p + ".attn.h_partition", u, "hwnas:window_partition", [=](cudaStream_t cs) {
-      kernels::window_partition(e, hqkv->data(), 3 * hd, win->data(), B, Hp, Wp, s, 0, 3 * hd, cs);
-    });
-    const i64 L = s * s;
-    auto part = [&](i64 which) {
-      return plan_.strided(win, {B * nw, h, L, d}, {L * 3 * hd, d, 3 * hd, 1}, which * hd);
-    };
-    Buffer* hctx = scratch("h_ctx");
-    attention(p + ".attn.h_core", u, part(0), part(1), part(2),
-              plan_.strided(hctx, {B * nw, h, L, d}, {L * hd, d, hd, 1}), scale);
     Buffer* hmap = scratch("h_map");
     plan_.view(hmap, {B * Np, hd});
-    plan_.add(p + ".attn.h_merge", u, "hwnas:window_merge", [=](cudaStream_t cs) {
-      kernels::window_merge(e, hctx->data(), hmap->data(), hd, B, Hp, Wp, s, 0, hd, cs);
-    });
+    if (s <= 8) {
+      // One fused kernel: windows read in place from the q|k|v map, results written in map order.
+      plan_.add(p + ".attn.h_core", u, "hwnas:window_attention", [=](cudaStream_t cs) {
+        kernels::window_attention(e, hqkv->data(), hmap->data(), B, Hp, Wp, s, h, d, scale, cs);
+      });
+    } else {
+      Buffer* win = scratch("h_windows");
+      plan_.view(win, {B * Np, 3 * hd});
+      plan_.add(p + ".attn.h_partition", u, "hwnas:window_partition", [=](cudaStream_t cs) {
+        kernels::window_partition(e, hqkv->data(), 3 * hd, win->data(), B, Hp, Wp, s, 0, 3 * hd, cs);
+      });
+      const i64 L = s * s;
+      auto part = [&](i64 which) {
+        return plan_.strided(win, {B * nw, h, L, d}, {L * 3 * hd, d, 3 * hd, 1}, which * hd);
+      };
+      Buffer* hctx = scratch("h_ctx");
+      attention(p + ".attn.h_core", u, part(0), part(1), part(2),
+                plan_.strided(hctx, {B * nw, h, L, d}, {L * hd, d, hd, 1}), scale);
+      plan_.add(p + ".attn.h_merge", u, "hwnas:window_merge", [=](cudaStream_t cs) {
+        kernels::window_merge(e, hctx->data(), hmap->data(), hd, B, Hp, Wp, s, 0, hd, cs);
+      });
+    }
     linear_param(u, p + ".attn.h_proj", plan_.view(hmap, {B * Np, hd}), channels(y, B * Np, D, 0, hd));
   }
   if (l > 0) {
