@@ -21,7 +21,8 @@ int run_calibrate(const Args& args) {
       "eval-archs", po::value<int>()->default_value(o.eval_samples),
       "held-out samples of the search space to measure besides every preset (max 200)")(
       "no-presets", "leave the presets out of the held-out measurements")(
-      "max-item-ms", po::value<double>()->default_value(o.max_item_ms), "cap on each unit's or network's timing (ms)")(
+      "max-item-ms", po::value<double>()->default_value(o.max_item_ms),
+      "cap on each unit's timing (ms); networks use the standard protocol's cap")(
       "pool-archs", po::value<int>()->default_value(o.pool_archs), "training archs the unit pool is drawn from")(
       "no-fit", "only measure");
   po::variables_map vm;
