@@ -41,5 +41,8 @@ int run_version(const Args& args);
 int run_profile(const Args& args);
 int run_device(const Args& args);
 int run_db(const Args& args);
+int run_calibrate(const Args& args);
+int run_fit(const Args& args);
+int run_predict(const Args& args);
 
 }  // namespace hwnas::cli

@@ -9,6 +9,9 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"profile", "time an architecture on this CPU, end to end and block by block", run_profile},
       {"device", "this machine as the profiler sees it: CPU, ISA, measured GEMM peak and bandwidth", run_device},
+      {"calibrate", "measure units and networks for the cost model of this device, then fit it", run_calibrate},
+      {"fit", "train the cost model from the store and print its held-out evaluation", run_fit},
+      {"predict", "latency of an architecture from the cost model, with its error band", run_predict},
       {"db", "the measurement store: stats, list, export, import, check", run_db},
       {"space", "architectures and search spaces: validate, show, sample", run_space},
       {"presets", "list the built-in reference architectures", run_presets},

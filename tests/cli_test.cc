@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -205,3 +206,50 @@ TEST(CliStore, ANonDatabaseFileIsRefusedAndLeftUntouched) {
 }
 
 }  // namespace
+
+// Cost models end to end on the fake backend (virtual clock: a 0.3-minute budget takes well under
+// a second of wall time): calibrate, resume, fit, predict, and refusal of a model for another key.
+TEST(CliCost, CalibrateResumesFitsAndPredictsOnTheFakeBackend) {
+  const std::string db = tmp("cost_fake.db");
+  std::remove(db.c_str());
+  const std::string calib = "calibrate --backend fake --budget-min 0.3 --eval-archs 3 --no-presets --db " + db;
+  const CliRun first = run(calib);
+  ASSERT_EQ(first.code, 0) << first.out;
+  EXPECT_NE(first.out.find(", 0 already in the store;"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("held-out evaluation (3 archs never fitted on"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("sum of measured blocks"), std::string::npos) << first.out;
+  EXPECT_NE(first.out.find("stored as cost model v1"), std::string::npos) << first.out;
+  // "calibration: N units measured": a second run reuses all N and re-measures no held-out item.
+  const auto at = first.out.find("calibration: ");
+  ASSERT_NE(at, std::string::npos) << first.out;
+  const int measured = std::stoi(first.out.substr(at + 13));
+  ASSERT_GT(measured, 20);
+  const CliRun second = run(calib);
+  ASSERT_EQ(second.code, 0) << second.out;
+  EXPECT_NE(second.out.find(fmt::format(", {} already in the store;", measured)), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("(0 new measurements)"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("stored as cost model v2"), std::string::npos) << second.out;
+
+  const std::string model = tmp("cost_fake_model.json");
+  const CliRun fit = run("fit --backend fake --db " + db + " --json " + model);
+  ASSERT_EQ(fit.code, 0) << fit.out;
+  EXPECT_NE(fit.out.find("stored as cost model v3"), std::string::npos) << fit.out;
+  const CliRun predict = run("predict --backend fake --preset deit-tiny --per-block --db " + db);
+  ASSERT_EQ(predict.code, 0) << predict.out;
+  EXPECT_NE(predict.out.find("stages.0.blocks.11"), std::string::npos) << predict.out;
+  EXPECT_NE(predict.out.find("predicted "), std::string::npos) << predict.out;
+  EXPECT_EQ(predict.out.find("measured  "), std::string::npos) << predict.out;  // deit-tiny was not measured
+
+  // The fake device's model on this CPU (oneDNN), or for another dtype: refused, saying why.
+  const CliRun other_device = run("predict --preset deit-tiny --model " + model + " --db " + db);
+  EXPECT_EQ(other_device.code, 2) << other_device.out;
+  EXPECT_NE(other_device.out.find("the cost model was fitted on another device (fake roofline"), std::string::npos)
+      << other_device.out;
+  const CliRun other_dtype =
+      run("predict --backend fake --dtype bf16 --preset deit-tiny --model " + model + " --db " + db);
+  EXPECT_EQ(other_dtype.code, 2) << other_dtype.out;
+  EXPECT_NE(other_dtype.out.find("predicts dtype f32, not bf16"), std::string::npos) << other_dtype.out;
+  const CliRun none = run("predict --backend fake --batch 3 --preset deit-tiny --db " + db);
+  EXPECT_EQ(none.code, 1) << none.out;
+  EXPECT_NE(none.out.find("no cost model in"), std::string::npos) << none.out;
+}

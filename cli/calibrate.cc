@@ -1,0 +1,293 @@
+#include "cli/calibrate.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "cli/store_records.h"
+#include "cost_models/fit.h"
+#include "cost_models/plan.h"
+#include "profilers/timing.h"
+#include "profilers/weight_source.h"
+#include "space/canonical.h"
+#include "space/count.h"
+
+namespace hwnas::cli {
+namespace {
+
+std::string clock_text(double s) {
+  const auto total = static_cast<long>(std::max(s, 0.0) + 0.5);
+  return fmt::format("{}:{:02d}", total / 60, total % 60);
+}
+
+class Calibration {
+ public:
+  Calibration(prof::Backend& backend, store::Store& db, const CostKey& key, const CalibrateOptions& opts,
+              std::FILE* progress)
+      : backend_(backend), db_(db), key_(key), opts_(opts), progress_(progress), clock_(backend.clock()) {
+    // Networks get the standard protocol's full cap: at 20-100 ms a call, a 300-400 ms cap leaves too
+    // few samples to reach ±2% on a shared machine (measured: 59 of 72 network figures flagged).
+    network_timing_ = prof::TimingConfig::for_protocol(prof::Protocol::standard);
+    timing_ = network_timing_;
+    timing_.max_time_ms = std::min(timing_.max_time_ms, opts.max_item_ms);
+    timing_.min_time_ms = std::min(timing_.min_time_ms, timing_.max_time_ms);
+    timing_.warmup_min_ms = std::min(timing_.warmup_min_ms, timing_.max_time_ms / 2);
+    check(db_.put_device(device_record(backend_.device())));
+  }
+
+  double now_s() const { return clock_() / 1e6; }
+
+  // The stored figure for this subject, if any (noisy ones too: calibration keeps what it paid for).
+  std::optional<double> stored(const std::string& subject) {
+    auto hit = db_.find_measurement(measurement_key(key_, subject));
+    if (!hit) throw RuntimeFailure(hit.error().message);
+    if (!*hit) return std::nullopt;
+    return (*hit)->record.figures.figure_us;
+  }
+
+  // Measures unit `u` of `arch` alone (or the network when u < 0) and stores it; the figure in µs.
+  std::optional<double> measure(const space::Arch& arch, const std::string& hash, int u) {
+    if (stored_archs_.insert(hash).second) check(db_.put_arch(arch_record(arch)));
+    auto lowered = space::lower(arch);
+    if (!lowered) throw RuntimeFailure(lowered.error().message);
+    auto run = backend_.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), key_.run, weights_);
+    if (!run) {
+      fmt::print(progress_, "calibrate: cannot prepare {} {}: {}\n", hash, u, run.error().message);
+      return std::nullopt;
+    }
+    prof::Runnable& r = **run;
+    const prof::Measurement m = prof::time_it([&] { r.run(); }, u < 0 ? network_timing_ : timing_, clock_);
+    store::MeasurementRecord rec;
+    rec.arch_hash = hash;
+    rec.figures = figures(m);
+    if (u < 0) {
+      rec.kind = store::SubjectKind::network;
+      rec.key = measurement_key(key_, hash);
+      rec.detail_json = nlohmann::json{
+          {"name", arch.meta.name},
+          {"macs", space::count(*lowered).macs},
+          {"chunk", r.chunk()},
+          {"creation_ms", r.creation_ms()},
+          {"calibration",
+           true}}.dump();
+    } else {
+      const space::Unit& unit = lowered->units[static_cast<std::size_t>(u)];
+      prof::UnitProfile up;
+      up.unit = u;
+      up.label = unit.label;
+      up.kind = std::string(space::name_of(unit.kind));
+      up.mixer = space::describe_mixer(arch, unit);
+      up.ffn = space::describe_ffn(arch, unit);
+      up.tokens = unit.in.total();
+      up.dim = unit.out_dim;
+      up.counts = space::count(unit);
+      up.creation_ms = r.creation_ms();
+      rec.kind = store::SubjectKind::unit;
+      rec.key = measurement_key(key_, store::subject_hash(hash, unit.label));
+      rec.label = unit.label;
+      rec.unit_kind = up.kind;
+      rec.position = u;
+      rec.detail_json = unit_detail(up).dump();
+    }
+    auto put = db_.put_measurement(rec);
+    if (!put) throw RuntimeFailure(put.error().message);
+    return m.figure_us;
+  }
+
+  void say(const std::string& line) {
+    if (progress_ != nullptr) {
+      fmt::print(progress_, "{}\n", line);
+      std::fflush(progress_);
+    }
+  }
+  // Rate-limited by wall time: a line at most every 5 s (the fake backend's rounds take milliseconds).
+  void say_sometimes(const std::string& line) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_said_ < std::chrono::seconds(5)) return;
+    last_said_ = now;
+    say(line);
+  }
+
+ private:
+  template <class S>
+  void check(S&& status) {
+    if (!status) throw RuntimeFailure(status.error().message);
+  }
+
+  prof::Backend& backend_;
+  store::Store& db_;
+  const CostKey& key_;
+  const CalibrateOptions& opts_;
+  std::FILE* progress_;
+  prof::Clock clock_;
+  prof::TimingConfig timing_;          // units: capped at max_item_ms
+  prof::TimingConfig network_timing_;  // networks: the standard protocol
+  prof::RandomWeights weights_;
+  std::set<std::string> stored_archs_;
+  std::chrono::steady_clock::time_point last_said_{};
+};
+
+}  // namespace
+
+CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey& key, const cost::Holdout& holdout,
+                         const CalibrateOptions& opts, std::FILE* progress) {
+  CalibrateStats st;
+  Calibration cal(backend, db, key, opts, progress);
+  auto sp = space::builtin_space("hybrid-vit");
+  if (!sp) throw RuntimeFailure(sp.error().message);
+  auto pool = cost::build_pool(*sp, holdout, opts.pool_archs, opts.pool_networks, key.run.batch);
+  if (!pool) throw RuntimeFailure(pool.error().message);
+  cost::Planner planner(*pool);
+
+  // What the store already holds for this key: reused, never measured again.
+  std::vector<cost::UnitSample> samples;
+  std::vector<std::size_t> sample_item;  // pool item of each sample (npos: from elsewhere)
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  {
+    const CostData have = load_cost_data(db, key, holdout);
+    samples = have.units;
+    sample_item.assign(samples.size(), kNone);
+  }
+  std::map<std::pair<std::string, std::uint64_t>, std::size_t> sample_of;
+  for (std::size_t s = 0; s < samples.size(); ++s)
+    sample_of[{samples[s].arch_hash, cost::unit_signature(samples[s].group, samples[s].f)}] = s;
+  for (std::size_t i = 0; i < pool->units.size(); ++i) {
+    const cost::PoolItem& it = pool->units[i];
+    if (cal.stored(store::subject_hash(it.arch_hash, it.label))) {
+      planner.mark_measured(i);
+      ++st.reused;
+      if (auto f = sample_of.find({it.arch_hash, it.signature}); f != sample_of.end()) sample_item[f->second] = i;
+    }
+  }
+  std::size_t next_network = 0;
+
+  const double start_s = cal.now_s();
+  const double eval_items = [&] {
+    double n = 0;
+    auto count = [&](const space::Arch& a) {
+      auto net = space::lower(a);
+      n += 1 + (net ? static_cast<double>(net->units.size()) : 0.0);
+    };
+    if (opts.eval_presets)
+      for (const auto& a : holdout.presets) count(a);
+    for (int i = 0; i < opts.eval_samples && i < static_cast<int>(holdout.samples.size()); ++i)
+      count(holdout.samples[static_cast<std::size_t>(i)]);
+    return n;
+  }();
+  double item_s = opts.max_item_ms / 1e3 * 0.6;  // running mean of the time an item takes
+  auto elapsed = [&] { return cal.now_s() - start_s; };
+  auto eta = [&] { return std::max(opts.budget_s - elapsed(), 0.0) + eval_items * item_s; };
+  auto measure_item = [&](std::size_t i) {
+    const cost::PoolItem& it = pool->units[i];
+    const double t0 = cal.now_s();
+    const auto us = cal.measure(*it.arch, it.arch_hash, it.unit);
+    item_s = 0.9 * item_s + 0.1 * (cal.now_s() - t0);
+    planner.mark_measured(i);
+    if (!us || !(*us > 0)) {
+      ++st.failed;
+      return;
+    }
+    ++st.measured;
+    samples.push_back({it.group, it.f, *us, it.arch_hash});
+    sample_item.push_back(i);
+  };
+  auto network_time_s = 0.0;
+  auto measure_network = [&] {
+    if (next_network >= pool->networks.size()) return;
+    const space::Arch& a = *pool->networks[next_network++];
+    const std::string hash = space::hash_hex(space::arch_hash(a));
+    const double t0 = cal.now_s();
+    if (!cal.stored(hash)) {
+      if (cal.measure(a, hash, -1)) ++st.networks;
+    }
+    network_time_s += cal.now_s() - t0;
+  };
+
+  cal.say(
+      fmt::format("calibrate: {} distinct units in the plan from {} training archs, {} already in the store; "
+                  "budget {} (+ held-out set: {:.0f} items)",
+                  pool->units.size(), opts.pool_archs, st.reused, clock_text(opts.budget_s), eval_items));
+  // Round 0: every group, smallest to largest.
+  for (std::size_t i : planner.initial(opts.per_group)) {
+    if (elapsed() >= opts.budget_s) break;
+    measure_item(i);
+  }
+  // Adaptive rounds.
+  while (elapsed() < opts.budget_s && planner.remaining() > 0) {
+    ++st.rounds;
+    auto model = cost::fit(samples, {}, key.model);
+    if (model) {
+      for (std::size_t s = 0; s < samples.size(); ++s) {
+        if (sample_item[s] == kNone) continue;
+        const double r = model->predict_unit_us(samples[s].group, samples[s].f) / samples[s].us - 1;
+        planner.set_residual(sample_item[s], r);
+      }
+      std::string worst;
+      std::vector<std::pair<double, std::string>> errs;
+      for (std::size_t g = 0; g < cost::kGroupSlots; ++g)
+        if (model->has_group[g])
+          errs.emplace_back(model->groups[g].cv_mape, cost::group_name({static_cast<space::UnitKind>(g / 16),
+                                                                        static_cast<std::uint8_t>(g % 16)}));
+      std::sort(errs.rbegin(), errs.rend());
+      for (std::size_t k = 0; k < std::min<std::size_t>(3, errs.size()); ++k)
+        worst += fmt::format("{}{} {:.1f}%", k ? ", " : "", errs[k].second, 100 * errs[k].first);
+      cal.say_sometimes(
+          fmt::format("calibrate: {} / {} elapsed, {} units measured (+{} reused), {} networks; "
+                      "round {}: CV error worst in {}; ETA {}",
+                      clock_text(elapsed()), clock_text(opts.budget_s), st.measured, st.reused, st.networks, st.rounds,
+                      worst, clock_text(eta())));
+    }
+    for (std::size_t i : planner.next(opts.round)) {
+      if (elapsed() >= opts.budget_s) break;
+      measure_item(i);
+    }
+    if (network_time_s < opts.network_share * elapsed()) measure_network();
+  }
+  st.training_s = elapsed();
+  cal.say(fmt::format("calibrate: training measurements done in {} ({} units, {} reused, {} networks, {} failed)",
+                      clock_text(st.training_s), st.measured, st.reused, st.networks, st.failed));
+
+  // The held-out set: every unit and the network of each arch.
+  std::vector<const space::Arch*> eval;
+  if (opts.eval_presets)
+    for (const auto& a : holdout.presets) eval.push_back(&a);
+  for (int i = 0; i < opts.eval_samples && i < static_cast<int>(holdout.samples.size()); ++i)
+    eval.push_back(&holdout.samples[static_cast<std::size_t>(i)]);
+  const double eval_start = cal.now_s();
+  for (std::size_t e = 0; e < eval.size(); ++e) {
+    const space::Arch& a = *eval[e];
+    if (!backend.unsupported(a, key.run).empty()) continue;
+    const std::string hash = space::hash_hex(space::arch_hash(a));
+    auto net = space::lower(a);
+    if (!net) continue;
+    for (int u = -1; u < static_cast<int>(net->units.size()); ++u) {
+      const std::string subject =
+          u < 0 ? hash : store::subject_hash(hash, net->units[static_cast<std::size_t>(u)].label);
+      if (cal.stored(subject)) continue;
+      const double t0 = cal.now_s();
+      cal.measure(a, hash, u);
+      item_s = 0.9 * item_s + 0.1 * (cal.now_s() - t0);
+      ++st.held_out;
+    }
+    double left = 0;
+    for (std::size_t k = e + 1; k < eval.size(); ++k) {
+      auto n2 = space::lower(*eval[k]);
+      left += 1 + (n2 ? static_cast<double>(n2->units.size()) : 0.0);
+    }
+    cal.say_sometimes(fmt::format("calibrate: held-out set {}/{} ({}), ETA {}", e + 1, eval.size(), a.meta.name,
+                                  clock_text(left * item_s)));
+  }
+  st.held_out_s = cal.now_s() - eval_start;
+  cal.say(fmt::format("calibrate: held-out set measured in {} ({} new measurements)", clock_text(st.held_out_s),
+                      st.held_out));
+  return st;
+}
+
+}  // namespace hwnas::cli

@@ -1,0 +1,60 @@
+// hwnas calibrate: fills the store for this device and configuration (calibrate.h), then fits the
+// cost model, stores it and prints its held-out evaluation.
+#include <fmt/format.h>
+
+#include "cli/calibrate.h"
+#include "cli/cost_fit.h"
+#include "cli/cost_options.h"
+#include "cli/db_common.h"
+
+namespace hwnas::cli {
+
+int run_calibrate(const Args& args) {
+  const std::string usage =
+      "hwnas calibrate [--budget-min 10] [--batch N] [--threads T] [--dtype f32|bf16] [--eval-archs N] "
+      "[--max-item-ms MS] [--backend onednn|fake] [--db PATH]";
+  po::options_description desc("calibrate: measure units and networks for the cost model of this device, then fit it");
+  add_cost_key_options(desc);
+  CalibrateOptions o;
+  desc.add_options()("budget-min", po::value<double>()->default_value(10),
+                     "minutes of training measurements (the held-out set is measured on top)")(
+      "eval-archs", po::value<int>()->default_value(o.eval_samples),
+      "held-out samples of the search space to measure besides every preset (max 200)")(
+      "no-presets", "leave the presets out of the held-out measurements")(
+      "max-item-ms", po::value<double>()->default_value(o.max_item_ms),
+      "cap on each unit's timing (ms); networks use the standard protocol's cap")(
+      "pool-archs", po::value<int>()->default_value(o.pool_archs), "training archs the unit pool is drawn from")(
+      "no-fit", "only measure");
+  po::variables_map vm;
+  if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
+  o.budget_s = vm["budget-min"].as<double>() * 60;
+  o.eval_samples = vm["eval-archs"].as<int>();
+  o.eval_presets = vm.count("no-presets") == 0;
+  o.max_item_ms = vm["max-item-ms"].as<double>();
+  o.pool_archs = vm["pool-archs"].as<int>();
+  if (!(o.budget_s >= 0)) throw UsageError("--budget-min: must be >= 0");
+  if (o.eval_samples < 0 || o.eval_samples > cost::kHoldoutSamples)
+    throw UsageError(fmt::format("--eval-archs: must be in [0, {}]", cost::kHoldoutSamples));
+  if (!(o.max_item_ms >= 10)) throw UsageError("--max-item-ms: must be >= 10");
+  if (o.pool_archs < 1 || o.pool_archs > 100000) throw UsageError("--pool-archs: must be in [1, 100000]");
+  if (vm.count("device") != 0) throw UsageError("--device: calibrate measures this machine; it takes no --device");
+
+  store::Store db = open_store_or_usage_error(db_path(vm), store::OpenMode::read_write);
+  CostTarget target = cost_target(vm, &db);
+  const cost::Holdout holdout = default_holdout();
+  if (auto why = target.backend->unsupported(holdout.samples.front(), target.key.run); !why.empty())
+    throw UsageError(fmt::format("cannot calibrate: {}", why));
+  const CalibrateStats st = calibrate(*target.backend, db, target.key, holdout, o, stderr);
+  fmt::print(
+      "calibration: {} units measured + {} reused from the store, {} training networks, {} held-out "
+      "measurements; {:.1f} min training + {:.1f} min held-out ({} clock)\n",
+      st.measured, st.reused, st.networks, st.held_out, st.training_s / 60, st.held_out_s / 60,
+      target.key.model.backend == "fake" ? "virtual" : "wall");
+  if (vm.count("no-fit") != 0) return kExitOk;
+  const FitOutcome f = fit_and_store(db, target.key, holdout);
+  print_evaluation(stdout, f);
+  fmt::print("stored as cost model v{} in {}\n", f.version, db.path());
+  return kExitOk;
+}
+
+}  // namespace hwnas::cli
