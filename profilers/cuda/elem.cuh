@@ -39,6 +39,56 @@ __device__ __forceinline__ void st(__nv_bfloat16* p, i64 i, float v) {
   p[i] = __float2bfloat16_rn(v);
 }
 
+// 16-byte vectors along channels: 8 fp16/bf16 or 4 fp32 elements per load and store.
+template <class T>
+struct Vec {
+  static constexpr int n = 16 / static_cast<int>(sizeof(T));
+};
+// Register-only unpacking (no address taken of a local, which would put it in local memory).
+__device__ __forceinline__ void unpack(std::uint32_t w, float* f, const float*) {
+  f[0] = __uint_as_float(w);
+}
+__device__ __forceinline__ void unpack(std::uint32_t w, float* f, const __nv_bfloat16*) {
+  f[0] = __uint_as_float(w << 16);
+  f[1] = __uint_as_float(w & 0xffff0000u);
+}
+__device__ __forceinline__ void unpack(std::uint32_t w, float* f, const __half*) {
+  f[0] = __half2float(__ushort_as_half(static_cast<unsigned short>(w & 0xffffu)));
+  f[1] = __half2float(__ushort_as_half(static_cast<unsigned short>(w >> 16)));
+}
+__device__ __forceinline__ std::uint32_t pack(const float* f, const float*) {
+  return __float_as_uint(f[0]);
+}
+__device__ __forceinline__ std::uint32_t pack(const float* f, const __nv_bfloat16*) {
+  return static_cast<std::uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(f[0]))) |
+         (static_cast<std::uint32_t>(__bfloat16_as_ushort(__float2bfloat16_rn(f[1]))) << 16);
+}
+__device__ __forceinline__ std::uint32_t pack(const float* f, const __half*) {
+  return static_cast<std::uint32_t>(__half_as_ushort(__float2half_rn(f[0]))) |
+         (static_cast<std::uint32_t>(__half_as_ushort(__float2half_rn(f[1]))) << 16);
+}
+template <class T>
+__device__ __forceinline__ void load_vec(const T* p, float* f) {
+  constexpr int per = 4 / static_cast<int>(sizeof(T));  // elements per 32-bit word
+  const uint4 r = *reinterpret_cast<const uint4*>(p);
+  unpack(r.x, f, p);
+  unpack(r.y, f + per, p);
+  unpack(r.z, f + 2 * per, p);
+  unpack(r.w, f + 3 * per, p);
+}
+template <class T>
+__device__ __forceinline__ void store_vec(T* p, const float* f) {
+  constexpr int per = 4 / static_cast<int>(sizeof(T));
+  const T* tag = p;
+  *reinterpret_cast<uint4*>(p) =
+      make_uint4(pack(f, tag), pack(f + per, tag), pack(f + 2 * per, tag), pack(f + 3 * per, tag));
+}
+// Whether rows of c elements of T allow 16-byte vectors (the buffers themselves are 256-byte aligned).
+template <class T>
+inline bool vectorizable(i64 c, i64 offset_elems = 0) {
+  return c % Vec<T>::n == 0 && offset_elems % Vec<T>::n == 0;
+}
+
 template <class T>
 struct Tag {
   using type = T;

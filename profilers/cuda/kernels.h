@@ -79,9 +79,11 @@ void max_pool_tokens(Elem e, const void* src, void* dst, std::int64_t B, std::in
 
 // HiLo's Hi-Fi branch in one pass: attention inside s×s windows of a [B, H, W, 3·h·d] map of fused
 // q | k | v (each head-major, h heads of d), written straight to the [B, H, W, h·d] map (no window
-// partition or merge, no scores in memory). One thread per query; s·s ≤ 64.
+// partition or merge, no scores in memory). One thread per query; s ≤ 4, d ≤ kWindowAttentionMaxD.
 void window_attention(Elem e, const void* qkv, void* out, std::int64_t B, std::int64_t H, std::int64_t W,
                       std::int64_t s_win, std::int64_t heads, std::int64_t d, float scale, cudaStream_t s);
+
+constexpr std::int64_t kWindowAttentionMaxD = 64;
 
 // Throws hwnas::prof::cuda::CudaError if the last launch failed.
 void check_launch(const char* what);

@@ -89,6 +89,31 @@ __global__ void deform_im2col_k(const T* x, const T* off, T* out, ix B, ix H, ix
   }
 }
 
+// The same, 16 bytes of channels per thread: the bilinear weights are computed once per vector.
+template <class T>
+__global__ void deform_im2col_vec_k(const T* x, const T* off, T* out, ix B, ix H, ix W, ix C, ix Ho, ix Wo) {
+  constexpr int V = Vec<T>::n;
+  const ix G = C / V;
+  HWNAS_GRID_LOOP(i, B * Ho * Wo * 4 * G) {
+    const ix c0 = (i % G) * V, k = (i / G) % 4, pos = i / (4 * G), ox = pos % Wo, oy = (pos / Wo) % Ho,
+             b = pos / (Wo * Ho);
+    const float py = static_cast<float>(2 * oy + k / 2) + ld(off, pos * 8 + 2 * k);
+    const float px = static_cast<float>(2 * ox + k % 2) + ld(off, pos * 8 + 2 * k + 1);
+    const float fy = floorf(py), fx = floorf(px), ly = py - fy, lx = px - fx;
+    const ix y0 = static_cast<ix>(fy), x0 = static_cast<ix>(fx);
+    const float wgt[4] = {(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx};
+    float acc[V] = {}, in[V];
+    for (int n = 0; n < 4; ++n) {
+      const ix yy = y0 + n / 2, xx = x0 + n % 2;
+      if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+      load_vec(x + ((b * H + yy) * W + xx) * C + c0, in);
+#pragma unroll
+      for (int v = 0; v < V; ++v) acc[v] += wgt[n] * in[v];
+    }
+    store_vec(out + (pos * 4 + k) * C + c0, acc);
+  }
+}
+
 template <class T>
 __global__ void mean_tokens_k(const T* src, T* dst, ix B, ix T_, ix C) {
   HWNAS_GRID_LOOP(i, B * C) {
@@ -186,6 +211,11 @@ void deform_im2col(Elem e, const void* src, const void* offsets, void* cols, i64
                    cudaStream_t s) {
   dispatch(e, [&](auto t) {
     using T = typename decltype(t)::type;
+    if (vectorizable<T>(C)) {
+      deform_im2col_vec_k<T><<<blocks_for(B * Ho * Wo * 4 * C / Vec<T>::n, kThreads), kThreads, 0, s>>>(
+          cast<T>(src), cast<T>(offsets), cast<T>(cols), B, H, W, C, Ho, Wo);
+      return;
+    }
     deform_im2col_k<T><<<blocks_for(B * Ho * Wo * 4 * C, kThreads), kThreads, 0, s>>>(
         cast<T>(src), cast<T>(offsets), cast<T>(cols), B, H, W, C, Ho, Wo);
   });

@@ -153,13 +153,16 @@ Tok Lowerer::unit(int u, const Tok& in) {
 
 void Lowerer::attention(const std::string& name, int u, const View& q, const View& k, const View& v, const View& out,
                         float scale, const float* bias, i64 bias_rows) {
+  // Two batched products around a softmax. A fused thread-per-query kernel for short key sequences
+  // (kv ≤ 64: HiLo's Lo-Fi, SRA, Swin windows) measured slower on the H200 in every case tried
+  // (litv2-s Lo-Fi 1205 vs 790 µs, SRA layer 720 vs 348 µs at batch 64): see the GPU issue's note.
   const i64 batch = q.shape[0], heads = q.shape[1], lq = q.shape[2], lk = k.shape[2];
+  const Elem e = e_;
   Buffer* sb = scratch("scores");
   const View scores = plan_.view(sb, {batch, heads, lq, lk});
   const View kt = plan_.strided(k.buf, {batch, heads, k.shape[3], lk},
                                 {k.strides[0], k.strides[1], k.strides[3], k.strides[2]}, k.offset);
   batched_matmul(plan_, name + ".qk", u, q, kt, scores, scale);
-  const Elem e = e_;
   const i64 rows_n = batch * heads * lq;
   plan_.add(name + ".softmax", u, "hwnas:softmax",
             [=](cudaStream_t s) { kernels::softmax_rows(e, sb->data(), rows_n, lk, bias, bias_rows, s); });

@@ -167,7 +167,7 @@ Tok Lowerer::hilo(int u, const space::Stage& st, const space::Mixer& m, const To
     linear_param(u, p + ".attn.h_qkv", rows(src), plan_.view(hqkv, {B * Np, 3 * hd}));
     Buffer* hmap = scratch("h_map");
     plan_.view(hmap, {B * Np, hd});
-    if (s <= 8) {
+    if (s <= 4 && d <= kernels::kWindowAttentionMaxD) {
       // One fused kernel: windows read in place from the q|k|v map, results written in map order.
       plan_.add(p + ".attn.h_core", u, "hwnas:window_attention", [=](cudaStream_t cs) {
         kernels::window_attention(e, hqkv->data(), hmap->data(), B, Hp, Wp, s, h, d, scale, cs);
