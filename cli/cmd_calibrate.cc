@@ -6,12 +6,14 @@
 #include "cli/cost_fit.h"
 #include "cli/cost_options.h"
 #include "cli/db_common.h"
+#include "profilers/backends.h"
 
 namespace hwnas::cli {
 
 int run_calibrate(const Args& args) {
   const std::string usage =
-      "hwnas calibrate [--budget-min 10] [--batch N] [--threads T] [--dtype f32|bf16] [--eval-archs N] "
+      "hwnas calibrate [--budget-min 10] [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16] "
+      "[--eval-archs N] "
       "[--max-item-ms MS] [--backend onednn|fake] [--db PATH]";
   po::options_description desc("calibrate: measure units and networks for the cost model of this device, then fit it");
   add_cost_key_options(desc);
@@ -37,7 +39,8 @@ int run_calibrate(const Args& args) {
     throw UsageError(fmt::format("--eval-archs: must be in [0, {}]", cost::kHoldoutSamples));
   if (!(o.max_item_ms >= 10)) throw UsageError("--max-item-ms: must be >= 10");
   if (o.pool_archs < 1 || o.pool_archs > 100000) throw UsageError("--pool-archs: must be in [1, 100000]");
-  if (vm.count("device") != 0) throw UsageError("--device: calibrate measures this machine; it takes no --device");
+  if (vm.count("device") != 0 && !prof::parse_device(vm["device"].as<std::string>()))
+    throw UsageError("--device: calibrate measures this machine: cpu or cuda:N");
 
   store::Store db = open_store_or_usage_error(db_path(vm), store::OpenMode::read_write);
   CostTarget target = cost_target(vm, &db);

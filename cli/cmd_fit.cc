@@ -19,7 +19,8 @@ namespace hwnas::cli {
 
 int run_fit(const Args& args) {
   const std::string usage =
-      "hwnas fit [--device FP] [--batch N] [--threads T] [--dtype f32|bf16] [--backend onednn|fake] [--db PATH] "
+      "hwnas fit [--device cpu|cuda:N|FP] [--batch N] [--threads T] [--dtype f32|bf16|f16] [--backend onednn|fake] "
+      "[--db PATH] "
       "[--json OUT]";
   po::options_description desc("fit: train the cost model of this device and configuration from the store");
   add_cost_key_options(desc);
@@ -78,7 +79,8 @@ std::string ms(double us) {
 
 int run_predict(const Args& args) {
   const std::string usage =
-      "hwnas predict (--preset NAME | FILE) [--per-block] [--batch N] [--threads T] [--dtype f32|bf16] [--device FP] "
+      "hwnas predict (--preset NAME | FILE) [--per-block] [--batch N] [--threads T] [--dtype f32|bf16|f16] [--device "
+      "cpu|cuda:N|FP] "
       "[--model MODEL.json] [--db PATH]";
   po::options_description desc("predict: latency of an architecture from the fitted cost model");
   po::positional_options_description pos;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "profilers/backends.h"
 
 namespace hwnas::cli {
 
@@ -11,8 +12,9 @@ void add_cost_key_options(po::options_description& desc) {
                      "onednn (this CPU) or fake (the test backend's roofline)")(
       "batch", po::value<std::int64_t>()->default_value(1), "batch size")("threads", po::value<int>()->default_value(0),
                                                                           "threads (0 = every CPU available)")(
-      "dtype", po::value<std::string>()->default_value("f32"), "f32 or bf16")(
-      "device", po::value<std::string>(), "a stored device's fingerprint (prefix); default: this machine")(
+      "dtype", po::value<std::string>()->default_value("f32"), "f32, bf16 or f16 (GPUs)")(
+      "device", po::value<std::string>(),
+      "cpu, cuda:N (a GPU of this machine), or a stored device's fingerprint (prefix); default: this CPU")(
       "db", po::value<std::string>(), "measurement store (default $HWNAS_DB, else ./hwnas.db)");
 }
 
@@ -23,13 +25,24 @@ CostTarget cost_target(const po::variables_map& vm, store::Store* db) {
   if (run.batch < 1 || run.batch > 100000) throw UsageError("--batch: must be in [1, 100000]");
   if (run.threads < 0) throw UsageError("--threads: must be >= 0");
   const auto dtype = prof::dtype_from(vm["dtype"].as<std::string>());
-  if (!dtype) throw UsageError(fmt::format("--dtype: must be f32 or bf16 (got '{}')", vm["dtype"].as<std::string>()));
+  if (!dtype)
+    throw UsageError(fmt::format("--dtype: must be f32, bf16 or f16 (got '{}')", vm["dtype"].as<std::string>()));
   run.dtype = *dtype;
   CostTarget t;
-  const std::string name = vm["backend"].as<std::string>();
-  t.backend = make_backend(name, run.threads);
+  std::string name = vm["backend"].as<std::string>();
+  const std::string device = vm.count("device") != 0 ? vm["device"].as<std::string>() : "";
+  // --device cpu / cuda:N picks the engine of this machine; anything else names a stored device.
+  const auto spec = device.empty() ? Result<prof::DeviceSpec>(prof::DeviceSpec{}) : prof::parse_device(device);
+  if (spec && spec->kind == "cuda") {
+    auto made = prof::make_backend(*spec, run.threads);
+    if (!made) throw RuntimeFailure(fmt::format("--device {}: {}", device, made.error().message));
+    t.backend = std::move(made).value();
+    name = t.backend->name();
+  } else {
+    t.backend = make_backend(name, run.threads);
+  }
   t.key = cost_key(*t.backend, name, run);
-  if (vm.count("device") != 0 && db != nullptr) resolve_device(*db, vm["device"].as<std::string>(), t.key);
+  if (!spec && db != nullptr) resolve_device(*db, device, t.key);
   return t;
 }
 
