@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "profilers/folding.h"
+
 namespace hwnas::prof::cuda {
 
 using space::UnitKind;
@@ -269,18 +271,11 @@ Tok Lowerer::downsample(int u, const Tok& in) {
       plan_.add(p + ".dconv.sample", u, "hwnas:deform_im2col", [=](cudaStream_t s) {
         kernels::deform_im2col(e, sb->data(), ob->data(), cb->data(), B, sh, sw, sc, h, w, s);
       });
-      std::vector<float> wt = param(p + ".dconv.weight"), b = bias_or_empty(p + ".dconv.bias");
-      if (b.empty()) b.assign(static_cast<std::size_t>(C), 0.f);
-      const std::vector<float> g = param(p + ".norm.weight"), beta = param(p + ".norm.bias");
-      const std::vector<float> mean = param(p + ".norm.running_mean"), var = param(p + ".norm.running_var");
-      const std::size_t cin = static_cast<std::size_t>(x.C), kk = 4 * cin;
-      std::vector<float> permuted(wt.size());
-      for (std::size_t o = 0; o < static_cast<std::size_t>(C); ++o) {
-        const float s = g[o] / std::sqrt(var[o] + 1e-5f);
-        for (std::size_t c = 0; c < cin; ++c)
-          for (std::size_t tap = 0; tap < 4; ++tap) permuted[o * kk + tap * cin + c] = wt[o * kk + c * 4 + tap] * s;
-        b[o] = (b[o] - mean[o]) * s + beta[o];
-      }
+      // [Cout, Cin, 2, 2] → the sampled columns' order (tap, then channel); BatchNorm folded in.
+      std::vector<float> permuted = taps_outer(param(p + ".dconv.weight"), C, x.C, 4),
+                         b = bias_or_empty(p + ".dconv.bias");
+      fold_batch_norm(permuted, b, param(p + ".norm.weight"), param(p + ".norm.bias"), param(p + ".norm.running_mean"),
+                      param(p + ".norm.running_var"));
       Tok y = tok(out, h * w, C, h, w, 0);
       Epilogue ep;
       ep.act = Epilogue::Act::gelu;

@@ -6,40 +6,9 @@
 #include <fmt/format.h>
 
 #include "profilers/cuda/lowerer.h"
+#include "profilers/folding.h"
 
 namespace hwnas::prof::cuda {
-namespace {
-
-// Relative-position index of SEEDS/Swin: (ih - jh + H - 1)·(2W - 1) + (iw - jw + W - 1).
-std::vector<float> relative_bias(const std::vector<float>& table, i64 heads, i64 H, i64 W) {
-  const i64 L = H * W;
-  std::vector<float> bias(static_cast<std::size_t>(heads * L * L));
-  for (i64 i = 0; i < L; ++i)
-    for (i64 j = 0; j < L; ++j) {
-      const i64 idx = (i / W - j / W + H - 1) * (2 * W - 1) + (i % W - j % W + W - 1);
-      for (i64 h = 0; h < heads; ++h)
-        bias[static_cast<std::size_t>((h * L + i) * L + j)] = table[static_cast<std::size_t>(idx * heads + h)];
-    }
-  return bias;
-}
-
-// Swin's shifted-window mask: 0 inside a region of the rolled map, -100 across regions.
-std::vector<float> swin_mask(i64 H, i64 W, i64 w, i64 shift) {
-  auto region = [&](i64 p, i64 n) { return p < n - w ? 0 : (p < n - shift ? 1 : 2); };
-  const i64 nwc = W / w, nw = (H / w) * nwc, L = w * w;
-  std::vector<float> mask(static_cast<std::size_t>(nw * L * L));
-  for (i64 win = 0; win < nw; ++win)
-    for (i64 i = 0; i < L; ++i)
-      for (i64 j = 0; j < L; ++j) {
-        const i64 pi = (win / nwc) * w + i / w, qi = (win % nwc) * w + i % w;
-        const i64 pj = (win / nwc) * w + j / w, qj = (win % nwc) * w + j % w;
-        const bool same = region(pi, H) == region(pj, H) && region(qi, W) == region(qj, W);
-        mask[static_cast<std::size_t>((win * L + i) * L + j)] = same ? 0.f : -100.f;
-      }
-  return mask;
-}
-
-}  // namespace
 
 void Lowerer::qkv_dense(int u, const std::string& name, const View& src, Buffer* dst, i64 rows_n, i64 D, float scale) {
   // q, k, v as three dense [rows, D] matrices one after the other in `dst` (so that the head views
@@ -246,16 +215,8 @@ Tok Lowerer::window(int u, const space::Stage& st, const space::Mixer& m, const 
   qkv_dense(u, p + ".attn.qkv", plan_.view(win, {B * N, D}), qkv, B * N, D, scale);
   auto part = [&](i64 which) { return plan_.strided(qkv, {B * nw, heads, L, d}, {L * D, d, D, 1}, which * B * N * D); };
   // Relative-position bias per head, plus Swin's mask per window when shifted.
-  const auto rel = relative_bias(param(p + ".attn.core.rel_pos_table"), heads, w, w);
   const i64 groups = shift > 0 ? nw : 1;
-  std::vector<float> bias(static_cast<std::size_t>(groups * heads * L * L));
-  const std::vector<float> mask = shift > 0 ? swin_mask(H, W, w, shift) : std::vector<float>{};
-  for (i64 g = 0; g < groups; ++g)
-    for (i64 hh = 0; hh < heads; ++hh)
-      for (i64 k = 0; k < L * L; ++k)
-        bias[static_cast<std::size_t>((g * heads + hh) * L * L + k)] =
-            rel[static_cast<std::size_t>(hh * L * L + k)] +
-            (shift > 0 ? mask[static_cast<std::size_t>(g * L * L + k)] : 0.f);
+  const std::vector<float> bias = window_bias(param(p + ".attn.core.rel_pos_table"), heads, H, W, w, shift);
   const float* bd = plan_.upload_f32(bias);
   Buffer* ctx = scratch("ctx");
   attention(p + ".attn.core", u, part(0), part(1), part(2), plan_.strided(ctx, {B * nw, heads, L, d}, {L * D, d, D, 1}),
@@ -275,15 +236,8 @@ Tok Lowerer::bconv(int u, const space::Stage& st, const space::Mixer& m, const T
   const i64 D = x.C, d = D / st.heads, B = B_, k = m.bconv_kernel, N = x.n();
   Tok x1 = tok(out, x.T, D, x.h, x.w, x.extra);
   std::vector<float> wt = param(p + ".attn.conv.weight"), b = bias_or_empty(p + ".attn.conv.bias");
-  if (b.empty()) b.assign(static_cast<std::size_t>(d), 0.f);
-  const auto g = param(p + ".attn.bn.weight"), beta = param(p + ".attn.bn.bias");
-  const auto mean = param(p + ".attn.bn.running_mean"), var = param(p + ".attn.bn.running_var");
-  const std::size_t per = static_cast<std::size_t>(D * k * k);
-  for (std::size_t o = 0; o < static_cast<std::size_t>(d); ++o) {
-    const float sc = g[o] / std::sqrt(var[o] + 1e-5f);
-    for (std::size_t i = 0; i < per; ++i) wt[o * per + i] *= sc;
-    b[o] = (b[o] - mean[o]) * sc + beta[o];
-  }
+  fold_batch_norm(wt, b, param(p + ".attn.bn.weight"), param(p + ".attn.bn.bias"), param(p + ".attn.bn.running_mean"),
+                  param(p + ".attn.bn.running_var"));
   Tok c = tok(scratch("bconv"), N, d, x.h, x.w, 0);
   Epilogue relu;
   relu.act = Epilogue::Act::relu;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "profilers/folding.h"
 #include "profilers/onednn/softmax_kernel.h"
 
 namespace hwnas::prof::onednn {
@@ -208,21 +209,11 @@ Tok Lowerer::downsample(int u, const Tok& in) {
       plan_.add_kernel(p + ".dconv.sample", u, "hwnas:deform_im2col", [=] {
         kernels::deform_im2col(e, src.buf->data(), off.buf->data(), cols.buf->data(), B, src.h, src.w, src.C, h, w);
       });
-      std::vector<float> wt = param(p + ".dconv.weight"), b(static_cast<std::size_t>(C), 0.f);
-      std::vector<float> tmp;
+      // [Cout, Cin, 2, 2] → the sampled columns' order (tap, then channel); BatchNorm folded in.
+      std::vector<float> wt = taps_outer(param(p + ".dconv.weight"), C, x.C, 4), b, tmp;
       if (const auto* bb = bias_or_null(p + ".dconv.bias", tmp)) b = *bb;
-      const std::vector<float> g = param(p + ".norm.weight"), beta = param(p + ".norm.bias");
-      const std::vector<float> mean = param(p + ".norm.running_mean"), var = param(p + ".norm.running_var");
-      // PyTorch's [Cout, Cin, 2, 2] → the im2col column order (tap k, then cin); BatchNorm folded in.
-      const std::size_t cin = static_cast<std::size_t>(x.C), k = 4 * cin;
-      std::vector<float> permuted(wt.size());
-      for (std::size_t o = 0; o < static_cast<std::size_t>(C); ++o) {
-        const float s = g[o] / std::sqrt(var[o] + 1e-5f);
-        for (std::size_t c = 0; c < cin; ++c)
-          for (std::size_t tap = 0; tap < 4; ++tap) permuted[o * k + tap * cin + c] = wt[o * k + c * 4 + tap] * s;
-        b[o] = (b[o] - mean[o]) * s + beta[o];
-      }
-      wt = std::move(permuted);
+      fold_batch_norm(wt, b, param(p + ".norm.weight"), param(p + ".norm.bias"), param(p + ".norm.running_mean"),
+                      param(p + ".norm.running_var"));
       Tok y = tok(out, h * w, C, h, w, 0);
       Epilogue ep;
       ep.act = Epilogue::Act::gelu;

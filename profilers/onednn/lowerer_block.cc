@@ -4,39 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "profilers/folding.h"
 #include "profilers/onednn/lowerer.h"
 
 namespace hwnas::prof::onednn {
 namespace {
-
-// Relative-position index of SEEDS/Swin: (ih - jh + H - 1)·(2W - 1) + (iw - jw + W - 1).
-std::vector<float> relative_bias(const std::vector<float>& table, std::int64_t heads, std::int64_t H, std::int64_t W) {
-  const std::int64_t L = H * W;
-  std::vector<float> bias(static_cast<std::size_t>(heads * L * L));
-  for (std::int64_t i = 0; i < L; ++i)
-    for (std::int64_t j = 0; j < L; ++j) {
-      const std::int64_t idx = (i / W - j / W + H - 1) * (2 * W - 1) + (i % W - j % W + W - 1);
-      for (std::int64_t h = 0; h < heads; ++h)
-        bias[static_cast<std::size_t>((h * L + i) * L + j)] = table[static_cast<std::size_t>(idx * heads + h)];
-    }
-  return bias;
-}
-
-// Swin's shifted-window mask: 0 inside a region of the rolled map, -100 across regions.
-std::vector<float> swin_mask(std::int64_t H, std::int64_t W, std::int64_t w, std::int64_t shift) {
-  auto region = [&](std::int64_t p, std::int64_t n) { return p < n - w ? 0 : (p < n - shift ? 1 : 2); };
-  const std::int64_t nwc = W / w, nw = (H / w) * nwc, L = w * w;
-  std::vector<float> mask(static_cast<std::size_t>(nw * L * L));
-  for (std::int64_t win = 0; win < nw; ++win)
-    for (std::int64_t i = 0; i < L; ++i)
-      for (std::int64_t j = 0; j < L; ++j) {
-        const std::int64_t pi = (win / nwc) * w + i / w, qi = (win % nwc) * w + i % w;
-        const std::int64_t pj = (win / nwc) * w + j / w, qj = (win % nwc) * w + j % w;
-        const bool same = region(pi, H) == region(pj, H) && region(qi, W) == region(qj, W);
-        mask[static_cast<std::size_t>((win * L + i) * L + j)] = same ? 0.f : -100.f;
-      }
-  return mask;
-}
 
 // Scales the q rows (the first D outputs) of a fused [3·D, K] qkv weight and its bias: q·kᵀ·s = (s·q)·kᵀ.
 void fold_scale_into_q(std::vector<float>& w, std::vector<float>& b, std::int64_t D, float scale) {
@@ -210,16 +182,8 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         return plan_.strided(qkv, {B * nw, heads, L, d}, {L * D, d, D, 1}, which * B * N * D);
       };
       // Relative-position bias per head, plus Swin's mask per window when shifted.
-      const auto rel = relative_bias(param(p + ".attn.core.rel_pos_table"), heads, w, w);
       const std::int64_t groups = shift > 0 ? nw : 1;
-      std::vector<float> bias(static_cast<std::size_t>(groups * heads * L * L));
-      const std::vector<float> mask = shift > 0 ? swin_mask(x.h, x.w, w, shift) : std::vector<float>{};
-      for (std::int64_t g = 0; g < groups; ++g)
-        for (std::int64_t hh = 0; hh < heads; ++hh)
-          for (std::int64_t k = 0; k < L * L; ++k)
-            bias[static_cast<std::size_t>((g * heads + hh) * L * L + k)] =
-                rel[static_cast<std::size_t>(hh * L * L + k)] +
-                (shift > 0 ? mask[static_cast<std::size_t>(g * L * L + k)] : 0.f);
+      const std::vector<float> bias = window_bias(param(p + ".attn.core.rel_pos_table"), heads, x.h, x.w, w, shift);
       const memory bm =
           constant_memory(plan_, memory::desc({1, groups, heads, L, L}, plan_.act_type(), memory::format_tag::abcde),
                           bias, {1, groups, heads, L, L}, {groups * heads * L * L, heads * L * L, L * L, L, 1});
@@ -262,17 +226,10 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
     case space::MixerKind::bconv: {
       // SPViT: conv(D→d) with BatchNorm folded + ReLU, then Linear(d→D); the cls token bypasses it.
       const std::int64_t k = m.bconv_kernel, N = x.n();
-      std::vector<float> wt = param(p + ".attn.conv.weight"), b(static_cast<std::size_t>(d), 0.f);
-      std::vector<float> tmp;
+      std::vector<float> wt = param(p + ".attn.conv.weight"), b, tmp;
       if (const auto* bb = bias_or_null(p + ".attn.conv.bias", tmp)) b = *bb;
-      const auto g = param(p + ".attn.bn.weight"), beta = param(p + ".attn.bn.bias");
-      const auto mean = param(p + ".attn.bn.running_mean"), var = param(p + ".attn.bn.running_var");
-      const std::size_t per = static_cast<std::size_t>(D * k * k);
-      for (std::size_t o = 0; o < static_cast<std::size_t>(d); ++o) {
-        const float sc = g[o] / std::sqrt(var[o] + 1e-5f);
-        for (std::size_t i = 0; i < per; ++i) wt[o * per + i] *= sc;
-        b[o] = (b[o] - mean[o]) * sc + beta[o];
-      }
+      fold_batch_norm(wt, b, param(p + ".attn.bn.weight"), param(p + ".attn.bn.bias"),
+                      param(p + ".attn.bn.running_mean"), param(p + ".attn.bn.running_var"));
       Tok c = tok(scratch("bconv"), N, d, x.h, x.w, 0);
       Epilogue relu;
       relu.act = Epilogue::Act::relu;
