@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "profilers/cuda/check.h"
+#include "profilers/cuda/gemm_layout.h"
 
 namespace hwnas::prof::cuda {
 namespace {
@@ -45,27 +46,6 @@ cublasLtMatrixLayout_t layout(Elem e, i64 rows, i64 cols, i64 ld) {
                                    ld),
         "cublasLtMatrixLayoutCreate");
   return l;
-}
-
-// A 2-D matrix of a view (the last two dims) as cuBLAS sees it in column-major terms: `trans` says
-// whether op(X) must transpose the stored matrix to give the row-major matrix's transpose.
-struct ColMajor {
-  cublasOperation_t op;
-  i64 ld;
-};
-ColMajor col_major(const View& v, const std::string& name) {
-  const std::size_t n = v.shape.size();
-  const i64 rs = v.strides[n - 2], cs = v.strides[n - 1];
-  if (cs == 1) return {CUBLAS_OP_N, rs};
-  if (rs == 1) return {CUBLAS_OP_T, cs};
-  throw std::logic_error(fmt::format("{}: matrix view has no unit stride", name));
-}
-
-// One stride between consecutive (batch, head) matrices, if the view has one.
-std::optional<i64> uniform_stride(const View& v) {
-  if (v.shape[1] == 1) return v.strides[0];
-  if (v.shape[0] == 1 || v.strides[0] == v.shape[1] * v.strides[1]) return v.strides[1];
-  return std::nullopt;
 }
 
 }  // namespace
