@@ -118,11 +118,17 @@ class UnitBuilder {
   const PaperRules& rules_;
 };
 
+// The most ops one unit lowers to (a padded HiLo block with a ConvFFN has ~20); more only regrows.
+constexpr std::size_t kOpsPerUnit = 24;
+
 class Lowering {
  public:
   Lowering(const Arch& arch, const PaperRules& rules) : arch_(arch), rules_(rules) {}
 
   Lowered run() {
+    std::size_t blocks = 0;
+    for (const Stage& st : arch_.stages) blocks += st.blocks.size();
+    out_.units.reserve(blocks + arch_.stages.size() + 1);
     stem();
     for (std::size_t s = 0; s < arch_.stages.size(); ++s) {
       const Stage& stage = arch_.stages[s];
@@ -142,6 +148,7 @@ class Lowering {
     u.label = std::move(label);
     u.in = tokens_;
     u.in_dim = dim_;
+    u.ops.reserve(kOpsPerUnit);  // no regrowth while ops are added (lowering runs in the search loop)
     out_.units.push_back(std::move(u));
     return out_.units.back();
   }
