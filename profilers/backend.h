@@ -15,6 +15,7 @@
 #include "profilers/timing.h"
 #include "profilers/weight_source.h"
 #include "space/arch.h"
+#include "space/ops.h"
 #include "space/result.h"
 
 namespace hwnas::prof {
@@ -37,6 +38,15 @@ struct Subject {
   static Subject network() { return {}; }
   static Subject of_unit(int u) { return {u}; }
 };
+
+// The units a Subject covers in a lowered network, and the shapes of what goes in and comes out:
+// the same for every backend.
+struct UnitSpan {
+  int first = 0, last = 0;
+  std::vector<std::int64_t> input_shape;   // [batch, C, H, W] (the image) or [batch, T, C] (tokens)
+  std::vector<std::int64_t> output_shape;  // [batch, classes] after the head, else [batch, T, C]
+};
+Result<UnitSpan> unit_span(const space::Arch& arch, const space::Lowered& net, Subject subject, std::int64_t batch);
 
 class Runnable {
  public:

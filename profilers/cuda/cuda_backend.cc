@@ -163,32 +163,25 @@ Result<std::unique_ptr<Runnable>> CudaBackend::prepare(const space::Arch& arch, 
   auto lowered = space::lower(arch);
   if (!lowered) return lowered.error();
   const space::Lowered& net = *lowered;
-  if (subject.unit >= static_cast<int>(net.units.size()))
-    return Error{fmt::format("unit {} out of range ({} units)", subject.unit, net.units.size())};
+  auto span = unit_span(arch, net, subject, cfg.batch);
+  if (!span) return span.error();
   const auto t0 = std::chrono::steady_clock::now();
-  const int first = subject.unit < 0 ? 0 : subject.unit;
-  const int last = subject.unit < 0 ? static_cast<int>(net.units.size()) - 1 : subject.unit;
+  const int first = span->first, last = span->last;
   try {
     auto plan = std::make_unique<Plan>(ctx_, elem_of(cfg.dtype), cfg.batch);
     Lowerer lw(*plan, arch, net, weights);
     const space::Unit& fu = net.units[static_cast<std::size_t>(first)];
     View input;
-    std::vector<i64> in_shape;
     Tok x;
     if (first == 0) {
       input = lw.image_view();
-      in_shape = {cfg.batch, arch.input.channels, arch.input.height, arch.input.width};
     } else {
       x = Tok{plan->buffer("input.tokens"), fu.in.total(), fu.in_dim, fu.in.grid ? fu.in.h : 0,
               fu.in.grid ? fu.in.w : 0,     fu.in.extra};
       input = plan->view(x.buf, {cfg.batch * x.T, x.C});
-      in_shape = {cfg.batch, x.T, x.C};
     }
     for (int u = first; u <= last; ++u) x = lw.unit(u, x);
     const View output = plan->view(x.buf, {cfg.batch * x.T, x.C});
-    std::vector<i64> out_shape = net.units[static_cast<std::size_t>(last)].kind == space::UnitKind::head
-                                     ? std::vector<i64>{cfg.batch, x.C}
-                                     : std::vector<i64>{cfg.batch, x.T, x.C};
     std::size_t free_b = 0, total_b = 0;
     check(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
     const double need = static_cast<double>(plan->activation_bytes());
@@ -197,9 +190,9 @@ Result<std::unique_ptr<Runnable>> CudaBackend::prepare(const space::Arch& arch, 
                                cfg.batch, need / (1 << 30), static_cast<double>(free_b) / (1 << 30))};
     plan->finalize();
     plan->creation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    auto r = std::make_unique<CudaRunnable>(std::move(plan), input, output, in_shape, out_shape);
+    auto r = std::make_unique<CudaRunnable>(std::move(plan), input, output, span->input_shape, span->output_shape);
     std::size_t n = 1;
-    for (auto d : in_shape) n *= static_cast<std::size_t>(d);
+    for (auto d : span->input_shape) n *= static_cast<std::size_t>(d);
     r->set_input(random_values(n, 42));
     return std::unique_ptr<Runnable>(std::move(r));
   } catch (const CudaError& e) {

@@ -132,22 +132,9 @@ Result<std::unique_ptr<Runnable>> FakeBackend::prepare(const space::Arch& arch, 
   auto lowered = space::lower(arch);
   if (!lowered) return lowered.error();
   const space::Lowered& net = *lowered;
-  const auto n_units = static_cast<int>(net.units.size());
-  if (n_units == 0) return Error{"the lowered network has no units"};
-  if (subject.unit < -1 || subject.unit >= n_units)
-    return Error{fmt::format("unit {} out of range ({} units)", subject.unit, n_units)};
-  const int first = subject.unit < 0 ? 0 : subject.unit;
-  const int last = subject.unit < 0 ? n_units - 1 : subject.unit;
-  const space::Unit& fu = net.units[static_cast<std::size_t>(first)];
-  const space::Unit& lu = net.units[static_cast<std::size_t>(last)];
-  // Shapes as the oneDNN backend defines them: the image into the stem, [B, T, C] tokens between
-  // units, [B, classes] out of the head.
-  std::vector<std::int64_t> in_shape =
-      first == 0 ? std::vector<std::int64_t>{cfg.batch, arch.input.channels, arch.input.height, arch.input.width}
-                 : std::vector<std::int64_t>{cfg.batch, fu.in.total(), fu.in_dim};
-  std::vector<std::int64_t> out_shape = lu.kind == space::UnitKind::head
-                                            ? std::vector<std::int64_t>{cfg.batch, lu.out_dim}
-                                            : std::vector<std::int64_t>{cfg.batch, lu.out.total(), lu.out_dim};
+  auto span = unit_span(arch, net, subject, cfg.batch);
+  if (!span) return span.error();
+  const int first = span->first, last = span->last;
   std::vector<double> base_us;
   std::vector<int> units;
   std::vector<std::string> steps;
@@ -158,8 +145,8 @@ Result<std::unique_ptr<Runnable>> FakeBackend::prepare(const space::Arch& arch, 
     steps.push_back(fmt::format("roofline[{}]", unit.label));
   }
   return std::unique_ptr<Runnable>(std::make_unique<FakeRunnable>(
-      state_, std::move(base_us), std::move(units), std::move(steps), tick(params_.inter_unit_us), std::move(in_shape),
-      std::move(out_shape), params_.creation_ms));
+      state_, std::move(base_us), std::move(units), std::move(steps), tick(params_.inter_unit_us), span->input_shape,
+      span->output_shape, params_.creation_ms));
 }
 
 Clock FakeBackend::clock() const {

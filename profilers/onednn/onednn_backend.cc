@@ -197,13 +197,12 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
   auto lowered = space::lower(arch);
   if (!lowered) return lowered.error();
   const space::Lowered& net = *lowered;
-  if (subject.unit >= static_cast<int>(net.units.size()))
-    return Error{fmt::format("unit {} out of range ({} units)", subject.unit, net.units.size())};
+  auto span = unit_span(arch, net, subject, cfg.batch);
+  if (!span) return span.error();
   if (cfg.threads > 0) omp_set_num_threads(cfg.threads);
   const auto t0 = std::chrono::steady_clock::now();
   const auto act = cfg.dtype == DType::f32 ? memory::data_type::f32 : memory::data_type::bf16;
-  const int first = subject.unit < 0 ? 0 : subject.unit;
-  const int last = subject.unit < 0 ? static_cast<int>(net.units.size()) - 1 : subject.unit;
+  const int first = span->first, last = span->last;
   const std::int64_t chunk = cfg.chunk > 0 ? cfg.chunk : auto_chunk(net, first, last, cfg.batch, cfg.dtype);
   if (cfg.batch % chunk != 0) return Error{fmt::format("chunk {} does not divide batch {}", chunk, cfg.batch)};
   const std::int64_t chunks = cfg.batch / chunk;
@@ -211,17 +210,14 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
   onednn::Lowerer lw(*plan, arch, net, weights);
   const space::Unit& fu = net.units[static_cast<std::size_t>(first)];
   View input;
-  std::vector<std::int64_t> in_shape;
   Tok x;
   try {
     if (first == 0) {
       input = lw.image_view();
-      in_shape = {cfg.batch, arch.input.channels, arch.input.height, arch.input.width};
     } else {
       x = Tok{plan->buffer("input.tokens"), fu.in.total(), fu.in_dim, fu.in.grid ? fu.in.h : 0,
               fu.in.grid ? fu.in.w : 0,     fu.in.extra};
       input = plan->view(x.buf, {chunk * x.T, x.C});
-      in_shape = {cfg.batch, x.T, x.C};
     }
     for (int u = first; u <= last; ++u) x = lw.unit(u, x);
   } catch (const dnnl::error& e) {
@@ -229,9 +225,6 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
         fmt::format("oneDNN could not create a primitive: {} (status {})", e.what(), static_cast<int>(e.status))};
   }
   const View output = plan->view(x.buf, {chunk * x.T, x.C});
-  std::vector<std::int64_t> out_shape = net.units[static_cast<std::size_t>(last)].kind == space::UnitKind::head
-                                            ? std::vector<std::int64_t>{cfg.batch, x.C}
-                                            : std::vector<std::int64_t>{cfg.batch, x.T, x.C};
   // Refuse, before allocating, what cannot fit (the plan reuses buffers: this is the exact need).
   const double need = static_cast<double>(plan->activation_bytes());
   const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
@@ -241,10 +234,11 @@ Result<std::unique_ptr<Runnable>> OnednnBackend::prepare(const space::Arch& arch
                     cfg.batch, need / (1 << 30), ram / (1 << 30))};
   plan->finalize();
   plan->creation_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  auto r = std::make_unique<OnednnRunnable>(std::move(plan), input, output, in_shape, out_shape, chunks);
+  auto r =
+      std::make_unique<OnednnRunnable>(std::move(plan), input, output, span->input_shape, span->output_shape, chunks);
   // Realistic, fixed input values, written before any timing.
   std::size_t n = 1;
-  for (auto d : in_shape) n *= static_cast<std::size_t>(d);
+  for (auto d : span->input_shape) n *= static_cast<std::size_t>(d);
   r->set_input(random_values(n, 42));
   return std::unique_ptr<Runnable>(std::move(r));
 }
