@@ -79,15 +79,7 @@ class Calibration {
            true}}.dump();
     } else {
       const space::Unit& unit = lowered->units[static_cast<std::size_t>(u)];
-      prof::UnitProfile up;
-      up.unit = u;
-      up.label = unit.label;
-      up.kind = std::string(space::name_of(unit.kind));
-      up.mixer = space::describe_mixer(arch, unit);
-      up.ffn = space::describe_ffn(arch, unit);
-      up.tokens = unit.in.total();
-      up.dim = unit.out_dim;
-      up.counts = space::count(unit);
+      prof::UnitProfile up = prof::describe_unit(arch, unit, u);
       up.creation_ms = r.creation_ms();
       rec.kind = store::SubjectKind::unit;
       rec.key = measurement_key(key_, store::subject_hash(hash, unit.label));

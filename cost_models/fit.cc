@@ -13,6 +13,16 @@ namespace {
 
 using Samples = std::vector<const UnitSample*>;
 
+// The roofline form from its solved coefficients (µs per MAC, µs per byte, fixed µs).
+UnitModel roofline_model(const std::vector<double>& x) {
+  UnitModel m;
+  m.form = Form::roofline;
+  m.us_per_mac = x[0];
+  m.us_per_byte = x[1];
+  m.overhead_us = x[2];
+  return m;
+}
+
 constexpr double kFormMargin = 0.002;  // CV MAPE points the sum form must win by
 constexpr double kSplitGain = 0.5;     // a two-regime roofline must halve the one-regime loss
 
@@ -58,13 +68,7 @@ UnitModel fit_roofline_regimes(const Samples& s, const std::vector<bool>& comput
   }
   std::vector<double> pr;
   if (prior != nullptr) pr = {prior->us_per_mac, prior->us_per_byte, prior->overhead_us};
-  const std::vector<double> x = nnls(eq, pr.empty() ? 0.0 : 1e-9, pr);
-  UnitModel m;
-  m.form = Form::roofline;
-  m.us_per_mac = x[0];
-  m.us_per_byte = x[1];
-  m.overhead_us = x[2];
-  return m;
+  return roofline_model(nnls(eq, pr.empty() ? 0.0 : 1e-9, pr));
 }
 
 struct Candidate {
@@ -118,15 +122,7 @@ UnitModel fit_roofline(const Samples& s, const UnitModel* prior) {
   }
   std::vector<double> pr;
   if (prior != nullptr) pr = {prior->us_per_mac, prior->us_per_byte, prior->overhead_us};
-  auto solve = [&](Normal eq) {
-    const std::vector<double> x = nnls(eq, pr.empty() ? 0.0 : 1e-9, pr);
-    UnitModel m;
-    m.form = Form::roofline;
-    m.us_per_mac = x[0];
-    m.us_per_byte = x[1];
-    m.overhead_us = x[2];
-    return m;
-  };
+  auto solve = [&](Normal eq) { return roofline_model(nnls(eq, pr.empty() ? 0.0 : 1e-9, pr)); };
   // One regime for all samples first; a split must explain clearly more (else it fits noise, and the
   // regime no sample is really in gets a made-up parameter instead of the prior's).
   UnitModel best = solve(compute[0]);

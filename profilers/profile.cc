@@ -25,6 +25,19 @@ double ProfileResult::peak_gflops() const {
   return options.run.dtype == DType::f32 ? device.peak_f32_gflops : device.peak_bf16_gflops;
 }
 
+UnitProfile describe_unit(const space::Arch& arch, const space::Unit& unit, int index) {
+  UnitProfile up;
+  up.unit = index;
+  up.label = unit.label;
+  up.kind = std::string(space::name_of(unit.kind));
+  up.mixer = space::describe_mixer(arch, unit);
+  up.ffn = space::describe_ffn(arch, unit);
+  up.tokens = unit.in.total();
+  up.dim = unit.out_dim;
+  up.counts = space::count(unit);
+  return up;
+}
+
 namespace {
 
 TimingConfig item_config(const ProfileOptions& o) {
@@ -91,15 +104,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
       report(unit.label);
       auto run = backend.prepare(arch, Subject::of_unit(static_cast<int>(u)), opts.run, weights);
       if (!run) return run.error();
-      UnitProfile up;
-      up.unit = static_cast<int>(u);
-      up.label = unit.label;
-      up.kind = std::string(space::name_of(unit.kind));
-      up.mixer = space::describe_mixer(arch, unit);
-      up.ffn = space::describe_ffn(arch, unit);
-      up.tokens = unit.in.total();
-      up.dim = unit.out_dim;
-      up.counts = space::count(unit);
+      UnitProfile up = describe_unit(arch, unit, static_cast<int>(u));
       up.creation_ms = (*run)->creation_ms();
       Runnable& rr = **run;
       up.time = backend.time([&] { rr.run(); }, c);

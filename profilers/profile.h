@@ -33,6 +33,10 @@ struct UnitProfile {
   double creation_ms = 0;
 };
 
+// A unit's description for tables and the store (label, kind, mixer/FFN, tokens, dim, counts); the
+// time and creation_ms are left for the caller.
+UnitProfile describe_unit(const space::Arch& arch, const space::Unit& unit, int index);
+
 struct StepProfile {
   std::string name, impl;
   int unit = -1;

@@ -109,6 +109,11 @@ inline void need_32bit(i64 n, const char* what) {
     throw CudaError(std::string(what) + ": tensor of " + std::to_string(n) + " elements exceeds 32-bit indexing");
 }
 
+// Grid-stride loop over n items with 32-bit indices (every layout kernel).
+#define HWNAS_GRID_LOOP(i, n)                                                  \
+  for (ix i = static_cast<ix>(blockIdx.x * blockDim.x + threadIdx.x); i < (n); \
+       i += static_cast<ix>(gridDim.x * blockDim.x))
+
 // Grid for n independent items, `threads` per block, grid-stride loops beyond the cap.
 inline unsigned blocks_for(i64 n, int threads) {
   need_32bit(n, "kernel launch");

@@ -6,10 +6,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-#define HWNAS_GRID_LOOP(i, n)                                                  \
-  for (ix i = static_cast<ix>(blockIdx.x * blockDim.x + threadIdx.x); i < (n); \
-       i += static_cast<ix>(gridDim.x * blockDim.x))
-
 template <class T>
 __global__ void im2col_k(const T* src, ix B, ix H, ix W, ix C, ix image_stride, T* cols, ix k, ix stride, ix pad, ix Ho,
                          ix Wo) {

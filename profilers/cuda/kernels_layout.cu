@@ -8,10 +8,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-#define HWNAS_GRID_LOOP(i, n)                                                  \
-  for (ix i = static_cast<ix>(blockIdx.x * blockDim.x + threadIdx.x); i < (n); \
-       i += static_cast<ix>(gridDim.x * blockDim.x))
-
 template <class T>
 __global__ void pad_copy_k(const T* src, T* dst, ix B, ix H, ix W, ix Hp, ix Wp, ix C) {
   HWNAS_GRID_LOOP(i, B * H * W * C) {
