@@ -8,6 +8,7 @@
 #include "space/arch_json_detail.h"
 #include "space/json_reader.h"
 #include "space/search_space.h"
+#include "space/seed_spaces.h"
 #include "space/spec_error.h"
 #include "space/validate.h"
 
@@ -141,6 +142,7 @@ Result<SearchSpace> parse_search_space(const std::string& text, const std::strin
 }
 
 Result<SearchSpace> load_search_space(const std::string& name_or_file) {
+  if (is_seed_space_spec(name_or_file)) return parse_seed_space(name_or_file);
   for (const auto& n : builtin_space_names()) {
     if (n == name_or_file) return builtin_space(n);
   }
@@ -148,8 +150,9 @@ Result<SearchSpace> load_search_space(const std::string& name_or_file) {
   if (!std::filesystem::exists(name_or_file, ec) && name_or_file.find('/') == std::string::npos &&
       !name_or_file.ends_with(".json")) {
     const std::string hint = did_you_mean(name_or_file, builtin_space_names());
-    return Error{fmt::format("unknown search space '{}'{} (built-in: {})", name_or_file,
-                             hint.empty() ? "" : fmt::format(": did you mean '{}'?", hint),
+    return Error{fmt::format("unknown search space '{}'{} (built-in: {}; seed methods: spvit:BASE, finercut:BASE; "
+                             "or a JSON file)",
+                             name_or_file, hint.empty() ? "" : fmt::format(": did you mean '{}'?", hint),
                              fmt::join(builtin_space_names(), ", "))};
   }
   auto text = detail::read_text_file(name_or_file);
