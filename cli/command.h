@@ -44,5 +44,6 @@ int run_db(const Args& args);
 int run_calibrate(const Args& args);
 int run_fit(const Args& args);
 int run_predict(const Args& args);
+int run_proxy(const Args& args);
 
 }  // namespace hwnas::cli

@@ -15,9 +15,10 @@ Result<SearchSpace> from_base(std::string_view method, const Arch& base, const s
   const bool spvit = method == "spvit";
   SearchSpace sp;
   sp.name = fmt::format("{}:{}", method, base_name);
-  sp.description = spvit ? fmt::format("SPViT on {}: per block skip / 1x1 conv / 3x3 conv / MSA, FFN width in "
-                                       "eighths of the base",
-                                       base_name)
+  sp.description = spvit ? fmt::format(
+                               "SPViT on {}: per block skip / 1x1 conv / 3x3 conv / MSA, FFN width in "
+                               "eighths of the base",
+                               base_name)
                          : fmt::format("FinerCut on {}: each attention and FFN sublayer kept or removed", base_name);
   sp.base = base;
   sp.base.stages.clear();
@@ -37,13 +38,15 @@ Result<SearchSpace> from_base(std::string_view method, const Arch& base, const s
       const Block& bb = st.blocks[b];
       // A stage-level space has one choice list per stage: its blocks must agree on what they are.
       if (!(bb.mixer == b0.mixer) && !(spvit && bb.mixer.kind == MixerKind::msa && b0.mixer.kind == MixerKind::msa))
-        return Error{fmt::format("{}: stages[{}].blocks[{}]: mixer {} differs from blocks[0] ({}); {} needs the "
-                                 "blocks of a stage alike",
-                                 base_name, s, b, describe(bb.mixer), describe(b0.mixer), method)};
+        return Error{
+            fmt::format("{}: stages[{}].blocks[{}]: mixer {} differs from blocks[0] ({}); {} needs the "
+                        "blocks of a stage alike",
+                        base_name, s, b, describe(bb.mixer), describe(b0.mixer), method)};
       if (!(bb.ffn == b0.ffn))
-        return Error{fmt::format("{}: stages[{}].blocks[{}]: FFN {} differs from blocks[0] ({}); {} needs the "
-                                 "blocks of a stage alike",
-                                 base_name, s, b, describe(bb.ffn), describe(b0.ffn), method)};
+        return Error{
+            fmt::format("{}: stages[{}].blocks[{}]: FFN {} differs from blocks[0] ({}); {} needs the "
+                        "blocks of a stage alike",
+                        base_name, s, b, describe(bb.ffn), describe(b0.ffn), method)};
       if (bb.pool_after) return Error{fmt::format("{}: token pooling (HVT) is not supported by {}", base_name, method)};
     }
     if (b0.pool_after) return Error{fmt::format("{}: token pooling (HVT) is not supported by {}", base_name, method)};

@@ -60,8 +60,8 @@ TEST(SeedSpaces, SpvitChoicesLandOnTheRightBlocks) {
   ASSERT_TRUE(sp) << sp.error().message;
   Sampler s(*sp);
   Genome g = uniform_genome(s, 3, 7);
-  g[gene_index(s, "stages[0].blocks[0].mixer")] = 1;      // 1×1 conv
-  g[gene_index(s, "stages[0].blocks[5].mixer")] = 0;      // SPViT skip
+  g[gene_index(s, "stages[0].blocks[0].mixer")] = 1;       // 1×1 conv
+  g[gene_index(s, "stages[0].blocks[5].mixer")] = 0;       // SPViT skip
   g[gene_index(s, "stages[0].blocks[11].ffn_ratio")] = 0;  // 1/8 of 1536
   auto c = s.repair(g);
   ASSERT_TRUE(c) << c.error().message;
