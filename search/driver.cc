@@ -1,0 +1,297 @@
+#include "search/driver.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "search/pareto.h"
+#include "space/canonical.h"
+
+namespace hwnas::search {
+namespace {
+
+class Search {
+ public:
+  Search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator, const SearchConfig& cfg,
+         SearchObserver& observer)
+      : sampler_(sampler), oracle_(oracle), estimator_(estimator), cfg_(cfg), observer_(observer) {}
+
+  Result<SearchOutcome> run() {
+    auto made = make_strategy(cfg_.strategy, sampler_, cfg_.strategy_config);
+    if (!made) return made.error();
+    strategy_ = std::move(made).value();
+    margin_ = oracle_.margin();
+    const std::size_t batch = std::max<std::size_t>(cfg_.strategy_config.population, 1);
+    while (out_.evaluations < cfg_.evaluations) {
+      auto asked = strategy_->ask(std::min(batch, cfg_.evaluations - out_.evaluations));
+      if (!asked) return asked.error();
+      if (asked->empty()) break;  // the strategy has nothing left to propose
+      std::vector<Individual> told;
+      told.reserve(asked->size());
+      for (space::Candidate& c : *asked) {
+        const std::size_t i = evaluate(std::move(c));
+        told.push_back(individual(recs_[i]));
+        ++out_.evaluations;
+      }
+      strategy_->tell(told);
+      measure_round();
+      report();
+      ++generation_;
+    }
+    final_phase();
+    report();
+    return finish();
+  }
+
+ private:
+  bool fits(const Record& r) const { return r.believed_ms(margin_) <= cfg_.budget_ms; }
+
+  Individual individual(const Record& r) const {
+    Individual ind;
+    ind.genome = r.candidate.genome;
+    ind.hash = r.hash;
+    ind.latency_ms = r.believed_ms(margin_);
+    ind.measured = r.measured.has_value();
+    ind.scored = r.score.has_value();
+    ind.score = r.score.value_or(0.0);
+    if (ind.latency_ms > cfg_.budget_ms)
+      ind.violation_ms = ind.latency_ms - cfg_.budget_ms;
+    else if (!ind.scored)
+      ind.violation_ms = Individual::kUnscored;
+    return ind;
+  }
+
+  // Estimates the score of a record believed within budget (once; a failure is kept).
+  void ensure_score(Record& r) {
+    if (r.score || !r.score_error.empty() || !fits(r)) return;
+    auto s = estimator_.estimate(r.candidate.arch, r.hash);
+    if (s) {
+      r.score = *s;
+    } else {
+      r.score_error = s.error().message.empty() ? "failed" : s.error().message;
+      ++out_.score_failures;
+    }
+    changed_.insert(r.index);
+  }
+
+  std::size_t evaluate(space::Candidate c) {
+    std::string hash = space::hash_hex(space::arch_hash(c.arch));
+    if (auto it = by_hash_.find(hash); it != by_hash_.end()) return it->second;
+    Record r;
+    r.index = recs_.size();
+    r.generation = generation_;
+    r.hash = hash;
+    r.candidate = std::move(c);
+    r.predicted_ms = oracle_.predict_ms(r.candidate.arch);
+    by_hash_.emplace(std::move(hash), r.index);
+    recs_.push_back(std::move(r));
+    changed_.insert(recs_.back().index);
+    ensure_score(recs_.back());
+    return recs_.back().index;
+  }
+
+  // After a measurement the oracle has refit: renew every prediction and what depends on it.
+  void refresh() {
+    margin_ = oracle_.margin();
+    for (Record& r : recs_) {
+      if (!r.measured) {
+        const double p = oracle_.predict_ms(r.candidate.arch);
+        if (p != r.predicted_ms) changed_.insert(r.index);
+        r.predicted_ms = p;
+      }
+      ensure_score(r);
+    }
+    strategy_->update([&](Individual& ind) {
+      if (auto it = by_hash_.find(ind.hash); it != by_hash_.end()) ind = individual(recs_[it->second]);
+    });
+  }
+
+  void measure(std::size_t i, std::string_view why) {
+    Record& r = recs_[i];
+    observer_.on_measuring(r, why);
+    auto m = oracle_.measure(r.candidate.arch, r.hash);
+    if (m) {
+      r.measured = *m;
+      ++(m->cached ? out_.cached_measurements : out_.measurements);
+    } else {
+      r.measure_error = m.error().message.empty() ? "failed" : m.error().message;
+    }
+    changed_.insert(i);
+    observer_.on_measured(r);
+    refresh();
+  }
+
+  // Believed within budget, scored, by score (highest first; ties: faster, then older).
+  std::vector<std::size_t> ranked_feasible() const {
+    std::vector<std::size_t> v;
+    for (const Record& r : recs_)
+      if (fits(r) && r.score && r.measure_error.empty()) v.push_back(r.index);
+    std::sort(v.begin(), v.end(), [&](std::size_t a, std::size_t b) {
+      const Record &x = recs_[a], &y = recs_[b];
+      if (*x.score != *y.score) return *x.score > *y.score;
+      if (x.believed_ms(margin_) != y.believed_ms(margin_)) return x.believed_ms(margin_) < y.believed_ms(margin_);
+      return a < b;
+    });
+    return v;
+  }
+
+  std::optional<double> best_measured_score() const {
+    std::optional<double> best;
+    for (const Record& r : recs_)
+      if (r.measured && r.measured->ms <= cfg_.budget_ms && r.score && (!best || *r.score > *best)) best = r.score;
+    return best;
+  }
+
+  // After a generation: measure the best candidate if it could beat the best measured one.
+  void measure_round() {
+    for (std::size_t k = 0; k < cfg_.measure_per_round; ++k) {
+      const auto ranked = ranked_feasible();
+      const auto best = best_measured_score();
+      std::optional<std::size_t> pick;
+      for (std::size_t i : ranked) {
+        if (!recs_[i].measured) {
+          pick = i;
+          break;
+        }
+      }
+      if (!pick || (best && *recs_[*pick].score <= *best)) return;
+      measure(*pick, "best candidate so far");
+    }
+  }
+
+  void final_phase() {
+    observer_.on_final(cfg_.measure_top + cfg_.measure_front);
+    // The top K by score, measured: walk the ranking, measuring the first unmeasured one among the
+    // top K; a candidate measured over budget leaves the ranking and the next one moves up.
+    std::size_t attempts = 0;
+    while (attempts < 3 * cfg_.measure_top) {
+      const auto ranked = ranked_feasible();
+      std::optional<std::size_t> pick;
+      for (std::size_t k = 0; k < std::min(cfg_.measure_top, ranked.size()); ++k) {
+        if (!recs_[ranked[k]].measured) {
+          pick = ranked[k];
+          break;
+        }
+      }
+      if (!pick) break;
+      measure(*pick, "top candidate by score");
+      ++attempts;
+    }
+    // Points spread along the predicted front (by latency), so that the measured front has a shape.
+    if (cfg_.measure_front > 0) {
+      const auto front = believed_front();
+      std::vector<std::size_t> unmeasured;
+      for (std::size_t i : front)
+        if (!recs_[i].measured && recs_[i].measure_error.empty()) unmeasured.push_back(i);
+      const std::size_t n = std::min(cfg_.measure_front, unmeasured.size());
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t at = n == 1 ? 0 : k * (unmeasured.size() - 1) / (n - 1);
+        if (!recs_[unmeasured[at]].measured) measure(unmeasured[at], "point of the predicted Pareto front");
+      }
+    }
+    // Nothing measured within budget: measure the fastest candidate, to name a real latency.
+    if (!best_measured_score()) {
+      const auto f = fastest();
+      if (f && !recs_[*f].measured && recs_[*f].measure_error.empty()) measure(*f, "fastest candidate");
+    }
+  }
+
+  std::optional<std::size_t> fastest() const {
+    std::optional<std::size_t> f;
+    for (const Record& r : recs_) {
+      if (!r.measure_error.empty()) continue;
+      if (!f || r.believed_ms(margin_) < recs_[*f].believed_ms(margin_)) f = r.index;
+    }
+    return f;
+  }
+
+  std::vector<std::size_t> front_of(const std::vector<std::size_t>& members) const {
+    std::vector<Point> pts;
+    for (std::size_t i : members) pts.push_back({recs_[i].believed_ms(margin_), *recs_[i].score});
+    std::vector<std::size_t> out;
+    for (std::size_t k : pareto_front(pts)) out.push_back(members[k]);
+    return out;
+  }
+  double hypervolume_of(const std::vector<std::size_t>& members) const {
+    std::vector<Point> pts;
+    for (std::size_t i : members) pts.push_back({recs_[i].believed_ms(margin_), *recs_[i].score});
+    return hypervolume(pts, {cfg_.budget_ms, cfg_.score_reference});
+  }
+  std::vector<std::size_t> believed_front() const { return front_of(ranked_feasible()); }
+  std::vector<std::size_t> measured_feasible() const {
+    std::vector<std::size_t> v;
+    for (const Record& r : recs_)
+      if (r.measured && r.measured->ms <= cfg_.budget_ms && r.score) v.push_back(r.index);
+    return v;
+  }
+
+  void report() {
+    Progress p;
+    p.evaluations = out_.evaluations;
+    p.total = cfg_.evaluations;
+    p.generation = generation_;
+    p.distinct = recs_.size();
+    for (const Record& r : recs_) p.within_budget += fits(r) ? 1 : 0;
+    p.measurements = out_.measurements + out_.cached_measurements;
+    p.best_score = best_measured_score();
+    const auto ranked = ranked_feasible();
+    if (!ranked.empty()) p.best_believed_score = recs_[ranked.front()].score;
+    p.hypervolume = hypervolume_of(ranked);
+    p.margin = margin_;
+    const std::vector<std::size_t> changed(changed_.begin(), changed_.end());
+    changed_.clear();
+    observer_.on_generation(p, recs_, changed);
+  }
+
+  SearchOutcome finish() {
+    out_.margin = margin_;
+    std::vector<std::size_t> measured;
+    for (const Record& r : recs_)
+      if (r.measured) measured.push_back(r.index);
+    std::sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {
+      const Record &x = recs_[a], &y = recs_[b];
+      const bool fx = x.measured->ms <= cfg_.budget_ms && x.score, fy = y.measured->ms <= cfg_.budget_ms && y.score;
+      if (fx != fy) return fx;
+      const double sx = x.score.value_or(-HUGE_VAL), sy = y.score.value_or(-HUGE_VAL);
+      if (sx != sy) return sx > sy;
+      return x.measured->ms < y.measured->ms;
+    });
+    out_.finalists = measured;
+    if (best_measured_score()) out_.best = measured.front();
+    const auto feasible = measured_feasible();
+    out_.front_measured = front_of(feasible);
+    out_.hypervolume_measured = hypervolume_of(feasible);
+    const auto ranked = ranked_feasible();
+    out_.front_predicted = front_of(ranked);
+    out_.hypervolume_predicted = hypervolume_of(ranked);
+    out_.fastest = fastest();
+    out_.records = std::move(recs_);
+    return std::move(out_);
+  }
+
+  const space::Sampler& sampler_;
+  LatencyOracle& oracle_;
+  Estimator& estimator_;
+  const SearchConfig& cfg_;
+  SearchObserver& observer_;
+  std::unique_ptr<Strategy> strategy_;
+  std::vector<Record> recs_;
+  std::map<std::string, std::size_t> by_hash_;
+  std::set<std::size_t> changed_;
+  double margin_ = 0;
+  std::size_t generation_ = 0;
+  SearchOutcome out_;
+};
+
+}  // namespace
+
+Result<SearchOutcome> run_search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator,
+                                 const SearchConfig& cfg, SearchObserver& observer) {
+  if (!(cfg.budget_ms > 0)) return Error{fmt::format("budget must be > 0 ms (got {})", cfg.budget_ms)};
+  if (cfg.evaluations == 0) return Error{"evaluations must be > 0"};
+  return Search(sampler, oracle, estimator, cfg, observer).run();
+}
+
+}  // namespace hwnas::search
