@@ -55,20 +55,14 @@ cost::Model load_model(store::Store& db, const po::variables_map& vm, const Cost
       throw UsageError(fmt::format("{}: {}", path, why));
     return std::move(m).value();
   }
-  store::CostModelKey k{
-      key.model.device, key.model.backend, key.model.batch, key.model.dtype, key.model.threads, cost::kModelKind, 0};
-  auto rec = db.find_cost_model(k);
-  if (!rec) throw RuntimeFailure(rec.error().message);
-  if (!*rec)
+  auto m = find_stored_model(db, key);
+  if (!m)
     throw RuntimeFailure(fmt::format(
         "no cost model in {} for {} [{}], backend {}, batch {}, {}, {} threads: run 'hwnas calibrate' (or 'hwnas fit' "
         "if it holds measurements)",
         db.path(), key.model.device_model, key.model.device, key.model.backend, key.model.batch, key.model.dtype,
         key.model.threads));
-  auto m = cost::model_from_json((*rec)->model_json, fmt::format("{}: cost model v{}", db.path(), (*rec)->key.version));
-  if (!m) throw RuntimeFailure(m.error().message);
-  if (const std::string why = cost::incompatibility(m->key, key.model); !why.empty()) throw RuntimeFailure(why);
-  return std::move(m).value();
+  return std::move(m->model);
 }
 
 std::string ms(double us) {

@@ -45,5 +45,6 @@ int run_calibrate(const Args& args);
 int run_fit(const Args& args);
 int run_predict(const Args& args);
 int run_proxy(const Args& args);
+int run_search(const Args& args);
 
 }  // namespace hwnas::cli

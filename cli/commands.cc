@@ -7,6 +7,7 @@ namespace hwnas::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
+      {"search", "the best architectures of a space under a latency budget on this device", run_search},
       {"profile", "time an architecture on this CPU, end to end and block by block", run_profile},
       {"device", "this machine as the profiler sees it: CPU, ISA, measured GEMM peak and bandwidth", run_device},
       {"calibrate", "measure units and networks for the cost model of this device, then fit it", run_calibrate},

@@ -120,4 +120,16 @@ void print_evaluation(std::FILE* out, const FitOutcome& f) {
              m.band.source, 100 * m.band.q05, 100 * m.band.q50, 100 * m.band.q95);
 }
 
+std::optional<StoredModel> find_stored_model(store::Store& db, const CostKey& key, int version) {
+  store::CostModelKey k{key.model.device,  key.model.backend,    key.model.batch, key.model.dtype,
+                        key.model.threads, cost::kModelKind, version};
+  auto rec = db.find_cost_model(k);
+  if (!rec) throw RuntimeFailure(rec.error().message);
+  if (!*rec) return std::nullopt;
+  auto m = cost::model_from_json((*rec)->model_json, fmt::format("{}: cost model v{}", db.path(), (*rec)->key.version));
+  if (!m) throw RuntimeFailure(m.error().message);
+  if (const std::string why = cost::incompatibility(m->key, key.model); !why.empty()) throw RuntimeFailure(why);
+  return StoredModel{std::move(m).value(), (*rec)->key.version};
+}
+
 }  // namespace hwnas::cli

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <optional>
 
 #include "cli/cost_data.h"
 #include "cost_models/evaluate.h"
@@ -23,5 +24,13 @@ struct FitOutcome {
 FitOutcome fit_and_store(store::Store& db, const CostKey& key, const cost::Holdout& holdout);
 
 void print_evaluation(std::FILE* out, const FitOutcome& f);
+
+struct StoredModel {
+  cost::Model model;
+  int version = 0;
+};
+// The stored model of `key` (version 0: the latest), checked against the key; nullopt when there is
+// none. Throws RuntimeFailure for a model that cannot be read or does not fit the key.
+std::optional<StoredModel> find_stored_model(store::Store& db, const CostKey& key, int version = 0);
 
 }  // namespace hwnas::cli

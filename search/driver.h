@@ -98,10 +98,10 @@ class SearchObserver {
   // After each generation: the records added or changed since the last call (indices).
   virtual void on_generation(const Progress&, std::span<const Record>, std::span<const std::size_t>) {}
   // Before and after a measurement on the device.
-  virtual void on_measuring(const Record&, std::string_view why) {}
+  virtual void on_measuring(const Record&, std::string_view /*why*/) {}
   virtual void on_measured(const Record&) {}
   // The final measurement phase starts.
-  virtual void on_final(std::size_t planned) {}
+  virtual void on_final(std::size_t /*planned*/) {}
 };
 
 Result<SearchOutcome> run_search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator,

@@ -1,0 +1,42 @@
+#include "cli/search_oracle.h"
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "cli/store_records.h"
+#include "profilers/profile.h"
+
+namespace hwnas::cli {
+
+SearchOracle::SearchOracle(prof::Backend& backend, store::Store& db, const CostKey& key, cost::Model model)
+    : backend_(backend), db_(db), key_(key), model_(std::move(model)), correction_(model_) {}
+
+std::optional<search::Measured> SearchOracle::stored(const std::string& hash) {
+  auto hit = db_.find_measurement(measurement_key(key_, hash));
+  if (!hit) throw RuntimeFailure(hit.error().message);
+  if (!*hit) return std::nullopt;
+  const store::Figures& f = (*hit)->record.figures;
+  return search::Measured{f.figure_us / 1e3, f.noisy, true};
+}
+
+Result<search::Measured> SearchOracle::measure(const space::Arch& arch, const std::string& hash) {
+  std::optional<search::Measured> m = stored(hash);
+  if (!m) {
+    if (auto why = backend_.unsupported(arch, key_.run); !why.empty()) return Error{why};
+    prof::ProfileOptions opts;
+    opts.run = key_.run;
+    opts.protocol = prof::Protocol::standard;
+    auto r = prof::profile(backend_, arch, opts, weights_);
+    if (!r) return r.error();
+    auto put_arch = db_.put_arch(arch_record(arch));
+    if (!put_arch) throw RuntimeFailure(put_arch.error().message);
+    const auto records = measurement_records(*r, key_.model.backend);
+    auto put = db_.put_measurements(records);
+    if (!put) throw RuntimeFailure(put.error().message);
+    m = search::Measured{r->end_to_end.figure_us / 1e3, r->end_to_end.noisy || r->noise.flagged, false};
+  }
+  correction_.add(arch, m->ms * 1e3);
+  return *m;
+}
+
+}  // namespace hwnas::cli

@@ -1,0 +1,134 @@
+#include "cli/search_progress.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+
+namespace hwnas::cli {
+namespace {
+
+std::string clock_text(double s) {
+  const auto total = static_cast<long>(std::max(s, 0.0) + 0.5);
+  return fmt::format("{}:{:02d}", total / 60, total % 60);
+}
+
+std::string opt_score(const std::optional<double>& s) {
+  return s ? fmt::format("{:.4g}", *s) : "-";
+}
+
+}  // namespace
+
+nlohmann::json candidate_objectives(const search::Record& r, double margin) {
+  nlohmann::json j = {{"generation", r.generation},
+                      {"predicted_ms", r.predicted_ms},
+                      {"believed_ms", r.believed_ms(margin)},
+                      {"measured_ms", r.measured ? nlohmann::json(r.measured->ms) : nlohmann::json()},
+                      {"score", r.score ? nlohmann::json(*r.score) : nlohmann::json()}};
+  if (r.measured && r.measured->noisy) j["noisy"] = true;
+  if (!r.score_error.empty()) j["score_error"] = r.score_error;
+  if (!r.measure_error.empty()) j["measure_error"] = r.measure_error;
+  return j;
+}
+
+SearchReporter::SearchReporter(store::Store& db, std::string run_id, ProgressMode mode, std::string score_name)
+    : db_(db), run_id_(std::move(run_id)), mode_(mode), score_name_(std::move(score_name)) {}
+
+void SearchReporter::on_generation(const search::Progress& p, std::span<const search::Record> recs,
+                                   std::span<const std::size_t> changed) {
+  margin_ = p.margin;
+  last_ = p;
+  std::vector<store::CandidateRecord> rows;
+  rows.reserve(changed.size());
+  for (std::size_t i : changed) {
+    const search::Record& r = recs[i];
+    store::CandidateRecord c;
+    c.run_id = run_id_;
+    c.idx = static_cast<std::int64_t>(r.index);
+    c.arch_hash = r.hash;
+    c.genome_json = nlohmann::json(r.candidate.genome).dump();
+    c.objectives_json = candidate_objectives(r, p.margin).dump();
+    c.measured = r.measured.has_value();
+    rows.push_back(std::move(c));
+  }
+  if (!rows.empty()) {
+    auto put = db_.put_candidates(rows);
+    if (!put) throw RuntimeFailure(put.error().message);
+  }
+  draw(p);
+}
+
+void SearchReporter::draw(const search::Progress& p) {
+  if (mode_ == ProgressMode::quiet) return;
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double done = static_cast<double>(p.evaluations) / static_cast<double>(std::max<std::size_t>(p.total, 1));
+  const double per_measure = measured_ > 0 ? measure_s_ / static_cast<double>(measured_) : 2.0;
+  const double screening = elapsed - measure_s_;
+  const double eta = (done > 0 ? screening / done * (1 - done) : 0) +
+                     (done >= 1 ? 0 : static_cast<double>(final_planned_ ? 0 : 9) * per_measure);
+  const std::string text = fmt::format(
+      "{}/{} evaluated, gen {}, {} within budget, {} measured, best {} {} (measured) / {} (predicted), "
+      "hypervolume {:.4g}, margin {:.1f}%",
+      p.evaluations, p.total, p.generation, p.within_budget, p.measurements, score_name_, opt_score(p.best_score),
+      opt_score(p.best_believed_score), p.hypervolume, 100 * p.margin);
+  if (mode_ == ProgressMode::bar) {
+    constexpr int kWidth = 24;
+    const int fill = static_cast<int>(std::lround(done * kWidth));
+    fmt::print(stderr, "\r\033[K[{}{}] {} ETA {} | {}", std::string(static_cast<std::size_t>(fill), '#'),
+               std::string(static_cast<std::size_t>(kWidth - fill), '.'), clock_text(elapsed), clock_text(eta), text);
+    std::fflush(stderr);
+    bar_drawn_ = true;
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_line_ < std::chrono::seconds(5) && p.evaluations < p.total) return;
+  last_line_ = now;
+  fmt::print(stderr, "search: {} elapsed, ETA {}: {}\n", clock_text(elapsed), clock_text(eta), text);
+  std::fflush(stderr);
+}
+
+void SearchReporter::say(const std::string& line) {
+  if (mode_ == ProgressMode::quiet) return;
+  if (bar_drawn_) fmt::print(stderr, "\r\033[K");
+  fmt::print(stderr, "search: {}\n", line);
+  std::fflush(stderr);
+  if (bar_drawn_) draw(last_);
+}
+
+void SearchReporter::on_measuring(const search::Record& r, std::string_view why) {
+  measure_start_ = std::chrono::steady_clock::now();
+  if (mode_ == ProgressMode::bar) {
+    fmt::print(stderr, "\r\033[Kmeasuring {} ({}; predicted {:.2f} ms)...", r.hash, why, r.predicted_ms);
+    std::fflush(stderr);
+  }
+}
+
+void SearchReporter::on_measured(const search::Record& r) {
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start_).count();
+  if (r.measured && !r.measured->cached) {
+    measure_s_ += s;
+    ++measured_;
+  }
+  if (!r.measured) {
+    say(fmt::format("{}: cannot measure: {}", r.hash, r.measure_error));
+    return;
+  }
+  say(fmt::format("{} {} {:.2f} ms (predicted {:.2f}, {:+.1f}%){}{}, {} {}", r.hash,
+                  r.measured->cached ? "stored:" : "measured", r.measured->ms, r.predicted_ms,
+                  100 * (r.predicted_ms / r.measured->ms - 1), r.measured->noisy ? ", noisy" : "",
+                  r.measured->cached ? "" : fmt::format(" in {:.1f} s", s), score_name_, opt_score(r.score)));
+}
+
+void SearchReporter::on_final(std::size_t planned) {
+  final_planned_ = planned;
+  say(fmt::format("screening done; measuring up to {} finalists (top by {}, points of the predicted front)", planned,
+                  score_name_));
+}
+
+void SearchReporter::finish() {
+  if (bar_drawn_ && mode_ == ProgressMode::bar) fmt::print(stderr, "\r\033[K");
+  bar_drawn_ = false;
+}
+
+}  // namespace hwnas::cli
