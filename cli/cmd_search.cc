@@ -165,15 +165,14 @@ int run_search(const Args& args) {
       "evolution: tournament size")("measure-top", po::value<std::size_t>()->default_value(defaults.measure_top),
                                     "finalists by score measured on the device")(
       "measure-front", po::value<std::size_t>()->default_value(defaults.measure_front),
-      "more finalists along the predicted Pareto front")(
-      "seed", po::value<std::uint64_t>()->default_value(1), "random seed (a seed and the caches decide the result)")(
+      "more finalists along the predicted Pareto front")("seed", po::value<std::uint64_t>()->default_value(1),
+                                                         "random seed (a seed and the caches decide the result)")(
       "out", po::value<std::string>(), "directory for best.json and pareto.json (default: runs/RUN_ID)")(
       "resume", po::value<std::string>(), "continue a stored run (its stored settings are used)")(
       "calibrate-min", po::value<double>()->default_value(1.5),
       "minutes of calibration when the store has no cost model for this configuration")(
       "objective-timeout", po::value<double>()->default_value(60), "seconds an objective command may take")(
-      "no-presets", "do not measure the presets that fit the budget for comparison")(
-      "quiet", "no progress output");
+      "no-presets", "do not measure the presets that fit the budget for comparison")("quiet", "no progress output");
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
   if (vm.count("device") != 0 && !prof::parse_device(vm["device"].as<std::string>()))
@@ -235,7 +234,9 @@ int run_search(const Args& args) {
     run_id = store::new_search_run_id();
   }
   const bool tty = isatty(fileno(stderr)) != 0;
-  const ProgressMode mode = vm.count("quiet") != 0 ? ProgressMode::quiet : tty ? ProgressMode::bar : ProgressMode::lines;
+  const ProgressMode mode = vm.count("quiet") != 0 ? ProgressMode::quiet
+                            : tty                  ? ProgressMode::bar
+                                                   : ProgressMode::lines;
   auto note = [&](const std::string& line) {
     if (mode != ProgressMode::quiet) fmt::print(stderr, "search: {}\n", line);
   };
@@ -270,10 +271,10 @@ int run_search(const Args& args) {
     co.budget_s = vm["calibrate-min"].as<double>() * 60;
     co.eval_samples = 0;
     co.eval_presets = false;
-    note(fmt::format("no cost model in {} for {}, backend {}, batch {}, {}: calibrating for {:.1f} min first "
-                     "('hwnas calibrate' makes a better one)",
-                     db.path(), key.model.device_model, key.model.backend, key.model.batch, key.model.dtype,
-                     co.budget_s / 60));
+    note(fmt::format(
+        "no cost model in {} for {}, backend {}, batch {}, {}: calibrating for {:.1f} min first "
+        "('hwnas calibrate' makes a better one)",
+        db.path(), key.model.device_model, key.model.backend, key.model.batch, key.model.dtype, co.budget_s / 60));
     calibrate(backend, db, key, default_holdout(), co, mode == ProgressMode::quiet ? nullptr : stderr);
     const FitOutcome f = fit_and_store(db, key, default_holdout());
     model = StoredModel{f.model, f.version};
@@ -288,8 +289,9 @@ int run_search(const Args& args) {
     const std::string hash = space::hash_hex(space::arch_hash(*ref));
     if (!oracle.stored(hash)) note(fmt::format("measuring {} for the default budget", kBudgetReference));
     auto m = oracle.measure(*ref, hash);
-    if (!m) throw RuntimeFailure(fmt::format("cannot measure {} for the default budget: {}", kBudgetReference,
-                                             m.error().message));
+    if (!m)
+      throw RuntimeFailure(
+          fmt::format("cannot measure {} for the default budget: {}", kBudgetReference, m.error().message));
     if (cfg.budget_from.empty()) {
       cfg.search.budget_ms = m->ms / 2;
       cfg.budget_from = fmt::format("{} measured {:.3f} ms, halved", kBudgetReference, m->ms);
@@ -341,8 +343,9 @@ int run_search(const Args& args) {
     const std::string name = preset_name(r.hash);
     t.add_row({fmt::format("{}", ++rank), name.empty() ? r.hash : fmt::format("{} ({})", r.hash, name),
                r.score ? fmt::format("{:.4g}", *r.score) : "-", fmt::format("{:.3f}", r.predicted_ms),
-               fmt::format("{:.3f}", r.measured->ms), fmt::format("{:+.1f}%", 100 * (r.predicted_ms / r.measured->ms - 1)),
-               space::format_macs(c.macs), space::format_params(c.params),
+               fmt::format("{:.3f}", r.measured->ms),
+               fmt::format("{:+.1f}%", 100 * (r.predicted_ms / r.measured->ms - 1)), space::format_macs(c.macs),
+               space::format_params(c.params),
                std::string(within ? "within budget" : "OVER BUDGET") + (r.measured->noisy ? ", noisy" : "")});
   }
   if (!presets.empty()) {
@@ -354,12 +357,14 @@ int run_search(const Args& args) {
                  fmt::format("{:.3f}", p.predicted_ms), p.error.empty() ? fmt::format("{:.3f}", p.measured_ms) : "-",
                  p.error.empty() ? fmt::format("{:+.1f}%", 100 * (p.predicted_ms / p.measured_ms - 1)) : "",
                  space::format_macs(c.macs), space::format_params(c.params),
-                 !p.error.empty() ? p.error : p.within ? "within budget" : "over budget"});
+                 !p.error.empty() ? p.error
+                 : p.within       ? "within budget"
+                                  : "over budget"});
     }
   }
   fmt::print("search {}: {} on {} [{}], backend {}, batch {}, {}, budget {:.3f} ms\n", run_id, cfg.space,
-             key.model.device_model, key.model.device.substr(0, 8), key.model.backend, key.model.batch,
-             key.model.dtype, cfg.search.budget_ms);
+             key.model.device_model, key.model.device.substr(0, 8), key.model.backend, key.model.batch, key.model.dtype,
+             cfg.search.budget_ms);
   t.print(stdout);
   fmt::print(
       "{} evaluations ({} distinct), {} measured now + {} from the store, {} estimate failures; hypervolume "
@@ -368,8 +373,8 @@ int run_search(const Args& args) {
       cfg.objective, cfg.search.score_reference, o.hypervolume_measured, o.hypervolume_predicted, 100 * o.margin);
 
   // Files and the stored result.
-  const std::filesystem::path out_dir =
-      vm.count("out") != 0 ? std::filesystem::path(vm["out"].as<std::string>()) : std::filesystem::path("runs") / run_id;
+  const std::filesystem::path out_dir = vm.count("out") != 0 ? std::filesystem::path(vm["out"].as<std::string>())
+                                                             : std::filesystem::path("runs") / run_id;
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw RuntimeFailure(fmt::format("{}: cannot create: {}", out_dir.string(), ec.message()));

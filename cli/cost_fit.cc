@@ -121,8 +121,8 @@ void print_evaluation(std::FILE* out, const FitOutcome& f) {
 }
 
 std::optional<StoredModel> find_stored_model(store::Store& db, const CostKey& key, int version) {
-  store::CostModelKey k{key.model.device,  key.model.backend,    key.model.batch, key.model.dtype,
-                        key.model.threads, cost::kModelKind, version};
+  store::CostModelKey k{key.model.device,  key.model.backend, key.model.batch, key.model.dtype,
+                        key.model.threads, cost::kModelKind,  version};
   auto rec = db.find_cost_model(k);
   if (!rec) throw RuntimeFailure(rec.error().message);
   if (!*rec) return std::nullopt;

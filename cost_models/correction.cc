@@ -54,8 +54,8 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
 Correction::Correction(const Model& model, double default_margin) : model_(model) {
   // The band holds quantiles of predicted/measured − 1; a prediction p covers 95% of measurements
   // when believed as p / (1 + q05).
-  model_margin_ = model.band.n > 0 && model.band.q05 > -0.9 ? std::max(0.0, 1 / (1 + model.band.q05) - 1)
-                                                            : default_margin;
+  model_margin_ =
+      model.band.n > 0 && model.band.q05 > -0.9 ? std::max(0.0, 1 / (1 + model.band.q05) - 1) : default_margin;
   model_margin_ = std::max(model_margin_, kMarginFloor);
   margin_ = model_margin_;
 }

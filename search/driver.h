@@ -25,7 +25,7 @@ namespace hwnas::search {
 
 struct Measured {
   double ms = 0;
-  bool noisy = false;  // flagged by the noise gate
+  bool noisy = false;   // flagged by the noise gate
   bool cached = false;  // found in the store, not measured now
 };
 
@@ -45,11 +45,11 @@ struct SearchConfig {
   double budget_ms = 0;
   std::string strategy = "evolution";
   StrategyConfig strategy_config;
-  std::size_t evaluations = 1000;   // candidates asked of the strategy
-  std::size_t measure_top = 5;      // at the end: the best K by score, measured within budget
-  std::size_t measure_front = 4;    // at the end: up to this many more points along the predicted front
+  std::size_t evaluations = 1000;     // candidates asked of the strategy
+  std::size_t measure_top = 5;        // at the end: the best K by score, measured within budget
+  std::size_t measure_front = 4;      // at the end: up to this many more points along the predicted front
   std::size_t measure_per_round = 1;  // after each generation, at most this many
-  double score_reference = 0;       // hypervolume's reference score (with the budget as reference latency)
+  double score_reference = 0;         // hypervolume's reference score (with the budget as reference latency)
 };
 
 // One distinct architecture the search evaluated.
@@ -68,14 +68,14 @@ struct Record {
 };
 
 struct SearchOutcome {
-  std::vector<Record> records;          // by index
-  std::vector<std::size_t> finalists;   // measured, by score (highest first); within budget first
-  std::optional<std::size_t> best;      // measured within budget with the highest score
+  std::vector<Record> records;               // by index
+  std::vector<std::size_t> finalists;        // measured, by score (highest first); within budget first
+  std::optional<std::size_t> best;           // measured within budget with the highest score
   std::vector<std::size_t> front_measured;   // measured within budget, non-dominated, by latency
   std::vector<std::size_t> front_predicted;  // believed within budget, non-dominated, by latency
   double hypervolume_measured = 0;
   double hypervolume_predicted = 0;
-  std::optional<std::size_t> fastest;  // lowest believed latency of all (measured when possible)
+  std::optional<std::size_t> fastest;   // lowest believed latency of all (measured when possible)
   std::size_t evaluations = 0;          // candidates asked (duplicates included)
   std::size_t measurements = 0;         // measured now (cache hits not counted)
   std::size_t cached_measurements = 0;  // found in the store

@@ -5,6 +5,8 @@
 // measuring anything twice, impossible budgets, failing estimators.
 #include "search/driver.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -120,15 +122,15 @@ double median_budget() {
   return v[v.size() / 2];
 }
 
-struct Run {
+struct Outcome {
   SearchOutcome out;
   std::vector<std::string> hashes;
 };
-Run run(const SearchConfig& cfg, DeviceCache& cache, Estimator& est, SearchObserver& obs) {
+Outcome run(const SearchConfig& cfg, DeviceCache& cache, Estimator& est, SearchObserver& obs) {
   FakeOracle oracle(cache);
   auto o = run_search(tiny(), oracle, est, cfg, obs);
   EXPECT_TRUE(o) << o.error().message;
-  Run r{std::move(o).value(), {}};
+  Outcome r{std::move(o).value(), {}};
   for (const auto& rec : r.out.records) r.hashes.push_back(rec.hash);
   return r;
 }
@@ -139,7 +141,7 @@ TEST(SearchDriver, ReportsOnlyMeasuredCandidatesWithinBudget) {
     ParamsScore est;
     SearchObserver quiet;
     const double budget = median_budget();
-    const Run r = run(config(budget, strategy), cache, est, quiet);
+    const Outcome r = run(config(budget, strategy), cache, est, quiet);
     ASSERT_TRUE(r.out.best) << strategy;
     const Record& best = r.out.records[*r.out.best];
     ASSERT_TRUE(best.measured);
@@ -149,7 +151,9 @@ TEST(SearchDriver, ReportsOnlyMeasuredCandidatesWithinBudget) {
     for (std::size_t i : r.out.finalists) {
       const Record& f = r.out.records[i];
       ASSERT_TRUE(f.measured);
-      if (f.measured->ms <= budget && f.score) EXPECT_LE(*f.score, *best.score);
+      if (f.measured->ms <= budget && f.score) {
+        EXPECT_LE(*f.score, *best.score);
+      }
     }
     for (std::size_t i : r.out.front_measured) EXPECT_LE(r.out.records[i].measured->ms, budget);
     EXPECT_GT(r.out.hypervolume_measured, 0);
@@ -157,9 +161,16 @@ TEST(SearchDriver, ReportsOnlyMeasuredCandidatesWithinBudget) {
     // Few measurements: the finalists and the rounds that found a new best, not the whole population.
     EXPECT_LE(r.out.measurements, 40u) << strategy;
     EXPECT_EQ(r.out.evaluations, 240u);
-    // Only candidates believed within budget were scored.
+    // Only candidates believed within budget at some point were scored (later refits move them a
+    // little): far fewer than were evaluated, and none far over the budget.
+    // (Random sampling with the median as budget: about half fit.)
+    if (strategy == "random") {
+      EXPECT_LT(static_cast<std::size_t>(est.calls), r.out.records.size() * 3 / 4);
+    }
     for (const Record& rec : r.out.records)
-      if (rec.score && !rec.measured) EXPECT_LE(rec.believed_ms(r.out.margin), budget * 1.0000001);
+      if (rec.score && !rec.measured) {
+        EXPECT_LE(rec.believed_ms(r.out.margin), budget * 1.2);
+      }
   }
 }
 
@@ -168,8 +179,8 @@ TEST(SearchDriver, SameSeedSameRun) {
   DeviceCache c1, c2;
   ParamsScore e1, e2;
   SearchObserver quiet;
-  const Run a = run(config(budget), c1, e1, quiet);
-  const Run b = run(config(budget), c2, e2, quiet);
+  const Outcome a = run(config(budget), c1, e1, quiet);
+  const Outcome b = run(config(budget), c2, e2, quiet);
   EXPECT_EQ(a.hashes, b.hashes);
   EXPECT_EQ(a.out.records[*a.out.best].hash, b.out.records[*b.out.best].hash);
   SearchConfig other = config(budget);
@@ -184,7 +195,7 @@ TEST(SearchDriver, ResumedRunReachesTheSameResultWithoutMeasuringTwice) {
   DeviceCache whole_cache;
   ParamsScore e0;
   SearchObserver quiet;
-  const Run whole = run(config(budget), whole_cache, e0, quiet);
+  const Outcome whole = run(config(budget), whole_cache, e0, quiet);
 
   DeviceCache cache;  // the store of the interrupted run, then of the resumed one
   for (std::size_t kill_at : {3u, 6u}) {
@@ -196,7 +207,7 @@ TEST(SearchDriver, ResumedRunReachesTheSameResultWithoutMeasuringTwice) {
   const int before = cache.device_runs;
   EXPECT_GT(before, 0);
   ParamsScore e;
-  const Run resumed = run(config(budget), cache, e, quiet);
+  const Outcome resumed = run(config(budget), cache, e, quiet);
   EXPECT_EQ(resumed.hashes, whole.hashes);
   EXPECT_EQ(resumed.out.records[*resumed.out.best].hash, whole.out.records[*whole.out.best].hash);
   // Everything measured before the kills came from the cache; the total equals the whole run's.
@@ -208,7 +219,7 @@ TEST(SearchDriver, ImpossibleBudgetNamesTheFastestMeasured) {
   DeviceCache cache;
   ParamsScore est;
   SearchObserver quiet;
-  const Run r = run(config(1e-4), cache, est, quiet);
+  const Outcome r = run(config(1e-4), cache, est, quiet);
   EXPECT_FALSE(r.out.best);
   ASSERT_TRUE(r.out.fastest);
   const Record& f = r.out.records[*r.out.fastest];
@@ -222,12 +233,14 @@ TEST(SearchDriver, FailingEstimatorIsReportedNotFatal) {
   DeviceCache cache;
   ParamsScore est("0");  // ~1/16 of archs fail
   SearchObserver quiet;
-  const Run r = run(config(median_budget()), cache, est, quiet);
+  const Outcome r = run(config(median_budget()), cache, est, quiet);
   EXPECT_GT(r.out.score_failures, 0u);
   ASSERT_TRUE(r.out.best);
   EXPECT_FALSE(r.out.records[*r.out.best].hash.starts_with("0"));
   for (const Record& rec : r.out.records)
-    if (rec.hash.starts_with("0") && !rec.score_error.empty()) EXPECT_FALSE(rec.score);
+    if (rec.hash.starts_with("0") && !rec.score_error.empty()) {
+      EXPECT_FALSE(rec.score);
+    }
 }
 
 TEST(SearchDriver, BadConfigIsAnError) {

@@ -150,10 +150,11 @@ Result<SearchSpace> load_search_space(const std::string& name_or_file) {
   if (!std::filesystem::exists(name_or_file, ec) && name_or_file.find('/') == std::string::npos &&
       !name_or_file.ends_with(".json")) {
     const std::string hint = did_you_mean(name_or_file, builtin_space_names());
-    return Error{fmt::format("unknown search space '{}'{} (built-in: {}; seed methods: spvit:BASE, finercut:BASE; "
-                             "or a JSON file)",
-                             name_or_file, hint.empty() ? "" : fmt::format(": did you mean '{}'?", hint),
-                             fmt::join(builtin_space_names(), ", "))};
+    return Error{
+        fmt::format("unknown search space '{}'{} (built-in: {}; seed methods: spvit:BASE, finercut:BASE; "
+                    "or a JSON file)",
+                    name_or_file, hint.empty() ? "" : fmt::format(": did you mean '{}'?", hint),
+                    fmt::join(builtin_space_names(), ", "))};
   }
   auto text = detail::read_text_file(name_or_file);
   if (!text) return text.error();
