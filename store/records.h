@@ -151,6 +151,21 @@ struct CandidateRecord {
 // 16 random hex digits.
 std::string new_search_run_id();
 
+// ---- objective values ---------------------------------------------------------------------------
+
+// One estimator's result for one arch (search::CachedEstimate, field by field), failures too: a
+// resumed search neither re-runs a slow estimate nor retries one that failed.
+struct ObjectiveValueRecord {
+  std::string objective;  // the estimator's cache_key ("cmd:python eval.py", "table:<hash>")
+  std::string arch_hash;  // space::hash_hex(space::arch_hash(arch))
+  bool ok = false;
+  double value = 0;          // finite; 0 when !ok
+  std::string message;       // why it failed ("" when ok)
+  double elapsed_ms = 0;     // what the estimate cost
+  std::string created_at;    // "" → now (UTC); kept as given otherwise (imports)
+  std::string tool_version;  // "" → the store's tool version
+};
+
 // ---- writing ------------------------------------------------------------------------------------
 
 // What a put does when a row with the same key is already stored.

@@ -127,9 +127,27 @@ CREATE INDEX measurements_by_device ON measurements (device, created_at);
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: accuracy estimates (and their failures) per estimator and arch, so that a resumed or
+// repeated search does not run a slow estimator again.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE objective_values (
+  objective    TEXT NOT NULL CHECK (objective <> ''),
+  arch_hash    TEXT NOT NULL CHECK (length(arch_hash) = 16 AND arch_hash NOT GLOB '*[^0-9a-f]*'),
+  ok           INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  value        REAL NOT NULL CHECK (ok = 1 OR value = 0),
+  message      TEXT NOT NULL,
+  elapsed_ms   REAL NOT NULL,
+  created_at   TEXT NOT NULL,
+  tool_version TEXT NOT NULL,
+  PRIMARY KEY (objective, arch_hash)
+);
+PRAGMA user_version = 3;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kV1},
     Migration{2, "devices.last_seen; indexes by arch and by device/date", kV2},
+    Migration{3, "objective_values: estimator results per arch", kV3},
 };
 
 }  // namespace

@@ -35,8 +35,8 @@ using nlohmann::json;
 
 constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
 constexpr std::string_view kExportFormat = "hwnas-store";
-constexpr std::array<std::string_view, 6> kTables = {"devices",     "archs",       "measurements",
-                                                     "cost_models", "search_runs", "search_candidates"};
+constexpr std::array<std::string_view, 7> kTables = {
+    "devices", "archs", "measurements", "cost_models", "search_runs", "search_candidates", "objective_values"};
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
@@ -160,6 +160,12 @@ std::string validate(const SearchRunRecord& r) {
 std::string validate(const CandidateRecord& c) {
   return c.run_id.empty() ? "run_id: must not be empty" : "";
 }
+std::string validate(const ObjectiveValueRecord& v) {
+  if (v.objective.empty()) return "objective: must not be empty";
+  if (auto e = check_hash("arch_hash", v.arch_hash); !e.empty()) return e;
+  if (!v.ok && v.value != 0) return fmt::format("value: must be 0 when ok is false (got {})", v.value);
+  return {};
+}
 
 // Timestamps (and the tool version) a row leaves empty are now (and this hwnas).
 void fill_defaults(DeviceRecord& r, const std::string& now, const std::string& /*tool*/) {
@@ -183,6 +189,10 @@ void fill_defaults(SearchRunRecord& r, const std::string& now, const std::string
 void fill_defaults(CandidateRecord& r, const std::string& now, const std::string& /*tool*/) {
   if (r.created_at.empty()) r.created_at = now;
 }
+void fill_defaults(ObjectiveValueRecord& r, const std::string& now, const std::string& tool) {
+  if (r.created_at.empty()) r.created_at = now;
+  if (r.tool_version.empty()) r.tool_version = tool;
+}
 
 // Every table's rows: what an import reads from its source.
 struct Dump {
@@ -192,6 +202,7 @@ struct Dump {
   std::vector<CostModelRecord> cost_models;
   std::vector<SearchRunRecord> search_runs;
   std::vector<CandidateRecord> candidates;
+  std::vector<ObjectiveValueRecord> objective_values;
 };
 
 // Calls f(table, rows) for each table of `d`, in kTables order (parents before children).
@@ -203,6 +214,7 @@ void for_each_table(D& d, F&& f) {
   f(table<CostModelRecord>(), d.cost_models);
   f(table<SearchRunRecord>(), d.search_runs);
   f(table<CandidateRecord>(), d.candidates);
+  f(table<ObjectiveValueRecord>(), d.objective_values);
 }
 
 Result<Dump> read_export(const std::string& source) {
@@ -683,6 +695,25 @@ Result<std::vector<CandidateRecord>> Store::list_candidates(const std::string& r
   return impl_->query<CandidateRecord>(
       fmt::format("SELECT {} FROM search_candidates WHERE run_id = :run {}", t.column_list, t.order_by),
       "cannot read search candidates", [&](sql::Statement& st) { st.bind(":run", std::string_view(run_id)); });
+}
+
+// ---- objective values ---------------------------------------------------------------------------
+
+Status Store::put_objective_value(const ObjectiveValueRecord& v) {
+  ObjectiveValueRecord r = v;
+  fill_defaults(r, now_utc(), impl_->tool_version);
+  auto out = impl_->put_all<ObjectiveValueRecord>(std::span<const ObjectiveValueRecord>(&r, 1), OnConflict::replace,
+                                                  "cannot store objective value");
+  if (!out) return out.error();
+  return Ok{};
+}
+
+Result<std::optional<ObjectiveValueRecord>> Store::find_objective_value(const std::string& objective,
+                                                                        const std::string& arch_hash) {
+  ObjectiveValueRecord key;
+  key.objective = objective;
+  key.arch_hash = arch_hash;
+  return detail::find_row(impl_->db(), table<ObjectiveValueRecord>(), key, "cannot read objective values");
 }
 
 // ---- stats, export, import, check ---------------------------------------------------------------

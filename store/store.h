@@ -1,7 +1,8 @@
-// The measurement store: every measurement, device, architecture, fitted cost model and search run
-// in one SQLite file (schema: store/SCHEMA.md). Safe to share between processes (WAL, busy timeout,
-// every write one transaction); a process killed at any point loses only the write in flight. A
-// Store is one connection: use it from one thread, open one per process or thread.
+// The measurement store: every measurement, device, architecture, fitted cost model, search run and
+// stored accuracy estimate in one SQLite file (schema: store/SCHEMA.md). Safe to share between
+// processes (WAL, busy timeout, every write one transaction); a process killed at any point loses
+// only the write in flight. A Store is one connection: use it from one thread, open one per process
+// or thread.
 //
 //   auto db = store::Store::open("hwnas.db");          // creates or upgrades it
 //   if (!db) return fail(db.error().message);            // "hwnas.db: cannot open: file is not a database"
@@ -146,9 +147,16 @@ class Store {
                                                  OnConflict on_conflict = OnConflict::replace);
   Result<std::vector<CandidateRecord>> list_candidates(const std::string& run_id);
 
+  // Objective values (an estimator's result for an arch, a failure too): keyed by (objective,
+  // arch_hash); a put replaces the stored row, in one transaction. NaN or infinity is refused, and a
+  // failure's value must be 0.
+  Status put_objective_value(const ObjectiveValueRecord& v);
+  Result<std::optional<ObjectiveValueRecord>> find_objective_value(const std::string& objective,
+                                                                   const std::string& arch_hash);
+
   Result<Stats> stats();
   // Tables in export (and import) order: devices, archs, measurements, cost_models, search_runs,
-  // search_candidates.
+  // search_candidates, objective_values.
   static std::span<const std::string_view> table_names();
   // Every table, rows in key order, row ids left out: two stores holding the same rows export the
   // same bytes. {"format": "hwnas-store", "schema_version": N, "tables": {"devices": [{…}], …}}

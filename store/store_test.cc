@@ -46,7 +46,8 @@ std::string export_of(Store& s) {
   return out.str();
 }
 
-// One of every record: 2 devices, 3 archs, networks and units, a cost model, a search run + candidates.
+// One of every record: 2 devices, 3 archs, networks and units, a cost model, a search run + candidates,
+// objective values (one success, one failure).
 void populate(Store& s) {
   expect_ok(s.put_device(device("dev-a", "CPU A")));
   expect_ok(s.put_device(device("dev-b", "CPU B")));
@@ -75,6 +76,18 @@ void populate(Store& s) {
     c.measured = i == 1;
     ok(s.put_candidate(c));
   }
+  ObjectiveValueRecord v;
+  v.objective = "cmd:python eval.py";
+  v.arch_hash = hash_of(0);
+  v.ok = true;
+  v.value = 0.8125;
+  v.elapsed_ms = 1500.5;
+  expect_ok(s.put_objective_value(v));
+  v.arch_hash = hash_of(1);
+  v.ok = false;
+  v.value = 0;
+  v.message = "exit code 3: CUDA out of memory";
+  expect_ok(s.put_objective_value(v));
 }
 
 // ---- round trips --------------------------------------------------------------------------------
@@ -389,6 +402,7 @@ TEST(Store, StatsCountPerDeviceBackendAndKind) {
   EXPECT_EQ(rows["cost_models"], 1);
   EXPECT_EQ(rows["search_runs"], 1);
   EXPECT_EQ(rows["search_candidates"], 3);
+  EXPECT_EQ(rows["objective_values"], 2);
   ASSERT_EQ(st.groups.size(), 3u);  // dev-a network, dev-a unit, dev-b network
   EXPECT_EQ(st.groups[0].device, "dev-a");
   EXPECT_EQ(st.groups[0].device_model, "CPU A");
@@ -428,9 +442,10 @@ TEST(Schema, RecordTablesMatchTheLatestSchema) {
   EXPECT_EQ(columns_of("cost_models"), names_of(detail::table<CostModelRecord>()));
   EXPECT_EQ(columns_of("search_runs"), names_of(detail::table<SearchRunRecord>()));
   EXPECT_EQ(columns_of("search_candidates"), names_of(detail::table<CandidateRecord>()));
+  EXPECT_EQ(columns_of("objective_values"), names_of(detail::table<ObjectiveValueRecord>()));
   EXPECT_EQ(std::vector<std::string_view>(Store::table_names().begin(), Store::table_names().end()),
             (std::vector<std::string_view>{"devices", "archs", "measurements", "cost_models", "search_runs",
-                                           "search_candidates"}));
+                                           "search_candidates", "objective_values"}));
 }
 
 TEST(Schema, MigratesAnEmptyFileToTheLatestVersion) {
@@ -504,7 +519,7 @@ TEST(Schema, MigratesAVersion1DatabaseKeepingItsRows) {
   auto c = sql::Connection::open(path, sql::Access::read_only, 1000, path);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(*c->query_int("SELECT count(*) FROM sqlite_master WHERE name = 'measurements_by_arch'", "v"), 1);
-  EXPECT_EQ(*c->query_text("SELECT group_concat(version) FROM schema_version", "v"), "1,2");
+  EXPECT_EQ(*c->query_text("SELECT group_concat(version) FROM schema_version", "v"), "1,2,3");
 }
 
 TEST(Schema, NewerVersionIsRefusedAndTheFileLeftByteIdentical) {
@@ -553,7 +568,7 @@ TEST(Store, ExportThenImportIntoAFreshStoreReproducesTheRows) {
   // From the JSON export.
   Store from_json = open_ok(fresh_path("from_json.db"));
   const ImportReport r1 = ok(from_json.import_from(json_path));
-  EXPECT_EQ(r1.added(), 2 + 3 + 9 + 1 + 1 + 3);
+  EXPECT_EQ(r1.added(), 2 + 3 + 9 + 1 + 1 + 3 + 2);
   EXPECT_EQ(r1.skipped(), 0);
   EXPECT_EQ(export_of(from_json), exported);
 
@@ -619,7 +634,7 @@ TEST(Store, ImportOfABadExportChangesNothing) {
             fmt::format(": schema version 99 is newer than this hwnas ({}); upgrade hwnas", schema::latest_version()));
   EXPECT_EQ(import_text(R"({"format":"hwnas-store","schema_version":2,"tables":{"nope":[]}})"),
             ": tables.nope: unknown table (known: devices, archs, measurements, cost_models, search_runs, "
-            "search_candidates)");
+            "search_candidates, objective_values)");
   EXPECT_EQ(import_text(R"({"format":"hwnas-store","schema_version":2,"tables":{"devices":[{"cores":"many"}]}})"),
             ": tables.devices[0].cores: must be an integer");
   // A row that fails late (a measurement of a device nobody stored) rolls the whole import back.
@@ -656,7 +671,7 @@ TEST(Store, CsvExportHasAHeaderAndQuotesText) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
             ":memory:: cannot export: unknown table 'nope' (tables: devices, archs, measurements, "
-            "cost_models, search_runs, search_candidates)");
+            "cost_models, search_runs, search_candidates, objective_values)");
 }
 
 TEST(Store, SubjectHashIsStableAndSeparatesLabels) {

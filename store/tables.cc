@@ -403,6 +403,26 @@ Table<CandidateRecord> make_candidates() {
   return finish(std::move(t));
 }
 
+Table<ObjectiveValueRecord> make_objective_values() {
+  using R = ObjectiveValueRecord;
+  Table<R> t;
+  t.name = "objective_values";
+  // clang-format off
+  t.columns = {
+      col<R>("objective", [](auto& r) -> auto& { return r.objective; }),
+      col<R>("arch_hash", [](auto& r) -> auto& { return r.arch_hash; }),
+      col<R>("ok", [](auto& r) -> auto& { return r.ok; }),
+      col<R>("value", [](auto& r) -> auto& { return r.value; }),
+      col<R>("message", [](auto& r) -> auto& { return r.message; }),
+      col<R>("elapsed_ms", [](auto& r) -> auto& { return r.elapsed_ms; }),
+      col<R>("created_at", [](auto& r) -> auto& { return r.created_at; }),
+      col<R>("tool_version", [](auto& r) -> auto& { return r.tool_version; }),
+  };
+  // clang-format on
+  t.key = {"objective", "arch_hash"};
+  return finish(std::move(t));
+}
+
 }  // namespace
 
 template <>
@@ -433,6 +453,11 @@ const Table<SearchRunRecord>& table() {
 template <>
 const Table<CandidateRecord>& table() {
   static const Table<CandidateRecord> t = make_candidates();
+  return t;
+}
+template <>
+const Table<ObjectiveValueRecord>& table() {
+  static const Table<ObjectiveValueRecord> t = make_objective_values();
   return t;
 }
 
@@ -605,6 +630,7 @@ HWNAS_STORE_INSTANTIATE(MeasurementRecord)
 HWNAS_STORE_INSTANTIATE(CostModelRecord)
 HWNAS_STORE_INSTANTIATE(SearchRunRecord)
 HWNAS_STORE_INSTANTIATE(CandidateRecord)
+HWNAS_STORE_INSTANTIATE(ObjectiveValueRecord)
 #undef HWNAS_STORE_INSTANTIATE
 // NOLINTEND(bugprone-macro-parentheses)
 
