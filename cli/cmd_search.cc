@@ -172,6 +172,7 @@ int run_search(const Args& args) {
       "calibrate-min", po::value<double>()->default_value(1.5),
       "minutes of calibration when the store has no cost model for this configuration")(
       "objective-timeout", po::value<double>()->default_value(60), "seconds an objective command may take")(
+      "hv-reference", po::value<double>(), "hypervolume's reference score (default: 0; zen: -5)")(
       "no-presets", "do not measure the presets that fit the budget for comparison")("quiet", "no progress output");
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
@@ -231,6 +232,8 @@ int run_search(const Args& args) {
     cfg.dtype = key.model.dtype;
     cfg.threads = key.model.threads;
     cfg.compare_presets = vm.count("no-presets") == 0;
+    s.score_reference =
+        vm.count("hv-reference") != 0 ? vm["hv-reference"].as<double>() : default_score_reference(cfg.objective);
     run_id = store::new_search_run_id();
   }
   const bool tty = isatty(fileno(stderr)) != 0;
@@ -277,7 +280,9 @@ int run_search(const Args& args) {
         db.path(), key.model.device_model, key.model.backend, key.model.batch, key.model.dtype, co.budget_s / 60));
     calibrate(backend, db, key, default_holdout(), co, mode == ProgressMode::quiet ? nullptr : stderr);
     const FitOutcome f = fit_and_store(db, key, default_holdout());
-    model = StoredModel{f.model, f.version};
+    // Read back from the store: a resumed run predicts with exactly what this one does.
+    model = find_stored_model(db, key, f.version);
+    if (!model) throw RuntimeFailure(fmt::format("cost model v{} vanished from {}", f.version, db.path()));
   }
   cfg.model_version = model->version;
   SearchOracle oracle(backend, db, key, model->model);
@@ -342,8 +347,8 @@ int run_search(const Args& args) {
     const bool within = r.measured->ms <= cfg.search.budget_ms;
     const std::string name = preset_name(r.hash);
     t.add_row({fmt::format("{}", ++rank), name.empty() ? r.hash : fmt::format("{} ({})", r.hash, name),
-               r.score ? fmt::format("{:.4g}", *r.score) : "-", fmt::format("{:.3f}", r.predicted_ms),
-               fmt::format("{:.3f}", r.measured->ms),
+               r.score ? fmt::format("{:.4g}", *r.score) : "-", fmt::format("{:.4g}", r.predicted_ms),
+               fmt::format("{:.4g}", r.measured->ms),
                fmt::format("{:+.1f}%", 100 * (r.predicted_ms / r.measured->ms - 1)), space::format_macs(c.macs),
                space::format_params(c.params),
                std::string(within ? "within budget" : "OVER BUDGET") + (r.measured->noisy ? ", noisy" : "")});
@@ -354,7 +359,7 @@ int run_search(const Args& args) {
       const auto a = space::preset(p.name);
       const Counted c = counts_of(*a);
       t.add_row({"", fmt::format("{} (preset)", p.name), p.score ? fmt::format("{:.4g}", *p.score) : "-",
-                 fmt::format("{:.3f}", p.predicted_ms), p.error.empty() ? fmt::format("{:.3f}", p.measured_ms) : "-",
+                 fmt::format("{:.4g}", p.predicted_ms), p.error.empty() ? fmt::format("{:.4g}", p.measured_ms) : "-",
                  p.error.empty() ? fmt::format("{:+.1f}%", 100 * (p.predicted_ms / p.measured_ms - 1)) : "",
                  space::format_macs(c.macs), space::format_params(c.params),
                  !p.error.empty() ? p.error
@@ -415,8 +420,17 @@ int run_search(const Args& args) {
       fastest = fmt::format("the fastest candidate found is {} at {:.3f} ms {} ({:.3f} ms predicted)", f.hash,
                             f.believed_ms(o.margin), f.measured ? "measured" : "believed", f.predicted_ms);
     }
-    throw RuntimeFailure(fmt::format("no architecture of space {} was measured within {:.3f} ms: {}", cfg.space,
-                                     cfg.search.budget_ms, fastest));
+    std::string unscored;
+    if (o.score_failures > 0) {
+      for (const auto& r : recs)
+        if (!r.score_error.empty()) {
+          unscored = fmt::format("; {} candidates within budget got no {} score (first: {})", o.score_failures,
+                                 cfg.objective, r.score_error);
+          break;
+        }
+    }
+    throw RuntimeFailure(fmt::format("no architecture of space {} was measured within {:.3f} ms: {}{}", cfg.space,
+                                     cfg.search.budget_ms, fastest, unscored));
   }
   space::Arch best = recs[*o.best].candidate.arch;
   best.meta.name = fmt::format("search-{}-best", run_id);

@@ -22,7 +22,7 @@ std::unique_ptr<prof::Backend> make_backend(const std::string& name, int threads
 struct CostKey {
   cost::ModelKey model;
   prof::RunConfig run;
-  std::string protocol = "standard";
+  std::string protocol = "default";  // prof::name_of(Protocol::standard): what profile stores
 };
 CostKey cost_key(const prof::Backend& backend, const std::string& backend_name, const prof::RunConfig& run);
 // --device PREFIX: the stored device it names (unique prefix), keeping the rest of `key`.

@@ -1,12 +1,13 @@
 #include "cli/estimators.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "cli/command.h"
 #include "profilers/zen_score.h"
+#include "search/caching_estimator.h"
 #include "search/count_estimators.h"
+#include "search/external_estimator.h"
+#include "search/table_estimator.h"
 
 namespace hwnas::cli {
 namespace {
@@ -29,41 +30,15 @@ class ZenEstimator final : public search::Estimator {
   prof::ZenOptions opts_;
 };
 
-// Looks cacheable estimates up in the cache first and stores every outcome, failures too.
-class Cached final : public search::Estimator {
- public:
-  Cached(std::unique_ptr<search::Estimator> inner, search::EstimateCache& cache)
-      : inner_(std::move(inner)), cache_(cache) {}
-  std::string name() const override { return inner_->name(); }
-  std::string cache_key() const override { return inner_->cache_key(); }
-  bool cacheable() const override { return inner_->cacheable(); }
-  Result<double> estimate(const space::Arch& arch, const std::string& hash) override {
-    const std::string key = inner_->cache_key();
-    if (auto hit = cache_.find(key, hash)) {
-      if (hit->ok) return hit->value;
-      return Error{hit->message};
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    auto r = inner_->estimate(arch, hash);
-    search::CachedEstimate e;
-    e.ok = r.ok();
-    e.value = r.ok() ? *r : 0.0;
-    e.message = r.ok() ? "" : r.error().message;
-    e.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    cache_.put(key, hash, e);
-    return r;
-  }
-
- private:
-  std::unique_ptr<search::Estimator> inner_;
-  search::EstimateCache& cache_;
-};
-
 }  // namespace
 
 std::string estimator_help() {
   return "params | macs | zen (Zen-score, training-free, runs the network on the CPU engine) | table:FILE.csv "
          "(accuracies you measured) | cmd:'COMMAND' (prints {\"accuracy\": x} for the arch JSON path it gets)";
+}
+
+double default_score_reference(const std::string& spec) {
+  return spec == "zen" ? -5.0 : 0.0;
 }
 
 std::vector<std::string> default_proxy_names() {
@@ -76,9 +51,20 @@ std::unique_ptr<search::Estimator> make_estimator(const std::string& spec, const
     if (ctx.engine == nullptr) throw UsageError("--objective zen: needs the CPU engine (onednn backend)");
     e = std::make_unique<ZenEstimator>(*ctx.engine, ctx.threads);
   }
+  if (!e && spec.starts_with("table:")) {
+    auto t = search::make_table_estimator(spec.substr(6));
+    if (!t) throw UsageError(fmt::format("--objective: {}", t.error().message));
+    e = std::move(t).value();
+  }
+  if (!e && spec.starts_with("cmd:")) {
+    const std::string command = spec.substr(4);
+    if (command.find_first_not_of(" \t") == std::string::npos) throw UsageError("--objective cmd: no command given");
+    auto c = search::make_external_estimator(command, search::ExternalOptions{.timeout_s = ctx.command_timeout_s});
+    if (!c) throw UsageError(fmt::format("--objective: {}", c.error().message));
+    e = std::move(c).value();
+  }
   if (!e) throw UsageError(fmt::format("--objective: unknown estimator '{}' (one of: {})", spec, estimator_help()));
-  if (e->cacheable() && ctx.cache != nullptr) return std::make_unique<Cached>(std::move(e), *ctx.cache);
-  return e;
+  return search::with_cache(std::move(e), ctx.cache);
 }
 
 }  // namespace hwnas::cli

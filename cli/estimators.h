@@ -20,6 +20,9 @@ struct EstimatorContext {
 
 // params | macs | zen | table:FILE.csv | cmd:'COMMAND'. Throws UsageError for an unknown or bad spec.
 std::unique_ptr<search::Estimator> make_estimator(const std::string& spec, const EstimatorContext& ctx);
+// The hypervolume's reference score for an estimator: below every architecture worth keeping
+// (counts: 0; zen: -5, under every preset's score), so that runs and strategies compare.
+double default_score_reference(const std::string& spec);
 // What --objective accepts, for help texts.
 std::string estimator_help();
 // The estimators `hwnas proxy` compares by default.

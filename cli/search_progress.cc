@@ -96,10 +96,14 @@ void SearchReporter::say(const std::string& line) {
   if (bar_drawn_) draw(last_);
 }
 
+void SearchReporter::on_scored(const search::Record& r) {
+  if (!r.score_error.empty()) say(fmt::format("{}: no {} score: {}", r.hash, score_name_, r.score_error));
+}
+
 void SearchReporter::on_measuring(const search::Record& r, std::string_view why) {
   measure_start_ = std::chrono::steady_clock::now();
   if (mode_ == ProgressMode::bar) {
-    fmt::print(stderr, "\r\033[Kmeasuring {} ({}; predicted {:.2f} ms)...", r.hash, why, r.predicted_ms);
+    fmt::print(stderr, "\r\033[Kmeasuring {} ({}; predicted {:.4g} ms)...", r.hash, why, r.predicted_ms);
     std::fflush(stderr);
   }
 }
@@ -114,10 +118,11 @@ void SearchReporter::on_measured(const search::Record& r) {
     say(fmt::format("{}: cannot measure: {}", r.hash, r.measure_error));
     return;
   }
-  say(fmt::format("{} {} {:.2f} ms (predicted {:.2f}, {:+.1f}%){}{}, {} {}", r.hash,
+  say(fmt::format("{} {} {:.4g} ms (predicted {:.4g}, {:+.1f}%){}{}{}", r.hash,
                   r.measured->cached ? "stored:" : "measured", r.measured->ms, r.predicted_ms,
                   100 * (r.predicted_ms / r.measured->ms - 1), r.measured->noisy ? ", noisy" : "",
-                  r.measured->cached ? "" : fmt::format(" in {:.1f} s", s), score_name_, opt_score(r.score)));
+                  r.measured->cached ? "" : fmt::format(" in {:.1f} s", s),
+                  r.score ? fmt::format(", {} {:.4g}", score_name_, *r.score) : ""));
 }
 
 void SearchReporter::on_final(std::size_t planned) {

@@ -25,6 +25,7 @@ class SearchReporter final : public search::SearchObserver {
 
   void on_generation(const search::Progress& p, std::span<const search::Record> recs,
                      std::span<const std::size_t> changed) override;
+  void on_scored(const search::Record& r) override;
   void on_measuring(const search::Record& r, std::string_view why) override;
   void on_measured(const search::Record& r) override;
   void on_final(std::size_t planned) override;

@@ -74,6 +74,7 @@ class Search {
       ++out_.score_failures;
     }
     changed_.insert(r.index);
+    observer_.on_scored(r);
   }
 
   std::size_t evaluate(space::Candidate c) {

@@ -97,6 +97,8 @@ class SearchObserver {
   virtual ~SearchObserver() = default;
   // After each generation: the records added or changed since the last call (indices).
   virtual void on_generation(const Progress&, std::span<const Record>, std::span<const std::size_t>) {}
+  // After the estimator ran on a record (its score, or score_error).
+  virtual void on_scored(const Record&) {}
   // Before and after a measurement on the device.
   virtual void on_measuring(const Record&, std::string_view /*why*/) {}
   virtual void on_measured(const Record&) {}

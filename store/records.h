@@ -58,7 +58,7 @@ struct MeasurementKey {
   std::int64_t batch = 1;
   std::string dtype = "f32";          // prof::name_of(DType)
   int threads = 0;                    // threads the backend ran with
-  std::string protocol = "standard";  // prof::name_of(Protocol)
+  std::string protocol = "default";  // prof::name_of(Protocol)
 
   bool operator==(const MeasurementKey&) const = default;
 };

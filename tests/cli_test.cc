@@ -13,39 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_run.h"
 #include "space/arch_json.h"
 #include "space/canonical.h"
 
 namespace {
-
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout + stderr
-};
-
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(HWNAS_BINARY) + " " + args + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// Unique per process: two test runs (e.g. two build folders) may share the temp folder.
-std::string tmp(const std::string& name) {
-  return testing::TempDir() + std::to_string(getpid()) + "_" + name;
-}
-
-std::string temp_file(const std::string& name, const std::string& text) {
-  const std::string path = tmp(name);
-  std::ofstream(path) << text;
-  return path;
-}
 
 TEST(Cli, ShowLitv2SmallPrintsGoldenTotals) {
   const CliRun r = run("space show --preset litv2-s");
@@ -131,13 +103,6 @@ TEST(Cli, PresetsListsEveryFamily) {
     EXPECT_NE(r.out.find(p), std::string::npos) << p;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(CliStore, SecondProfileComesFromTheCacheAndSaysSo) {
   const std::string db = tmp("cache_test.db");
   std::remove(db.c_str());
@@ -147,8 +112,8 @@ TEST(CliStore, SecondProfileComesFromTheCacheAndSaysSo) {
   EXPECT_EQ(first.out.find("cached:"), std::string::npos);
   const CliRun second = run(cmd + " --json " + tmp("second.json"));
   ASSERT_EQ(second.code, 0) << second.out;
-  const auto a = nlohmann::json::parse(read_file(tmp("first.json")));
-  const auto b = nlohmann::json::parse(read_file(tmp("second.json")));
+  const auto a = nlohmann::json::parse(read_text(tmp("first.json")));
+  const auto b = nlohmann::json::parse(read_text(tmp("second.json")));
   EXPECT_FALSE(a["cached"].get<bool>());
   const bool first_noisy = a["end_to_end"]["noisy"].get<bool>() || a["noise"]["flagged"].get<bool>();
   if (first_noisy) {
@@ -180,7 +145,7 @@ TEST(CliStore, ExportThenImportIntoAFreshFileReproducesTheRows) {
   ASSERT_EQ(imp.code, 0) << imp.out;
   EXPECT_NE(imp.out.find("rows added"), std::string::npos);
   ASSERT_EQ(run("db export --db " + copy + " -o " + dump2).code, 0);
-  EXPECT_EQ(read_file(dump), read_file(dump2));
+  EXPECT_EQ(read_text(dump), read_text(dump2));
   // Importing again adds nothing.
   EXPECT_NE(run("db import --db " + copy + " " + dump).out.find(": 0 rows added"), std::string::npos);
   const CliRun stats = run("db stats --db " + copy);
@@ -195,14 +160,14 @@ TEST(CliStore, ExportThenImportIntoAFreshFileReproducesTheRows) {
 
 TEST(CliStore, ANonDatabaseFileIsRefusedAndLeftUntouched) {
   const std::string path = temp_file("not_a_db.txt", "these are my notes, not a database\n");
-  const std::string before = read_file(path);
+  const std::string before = read_text(path);
   const CliRun r = run("db stats --db " + path);
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find(path), std::string::npos) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   const CliRun p = run("profile --preset deit-tiny --no-peaks --db " + path);
   EXPECT_EQ(p.code, 2) << p.out;
-  EXPECT_EQ(read_file(path), before);
+  EXPECT_EQ(read_text(path), before);
 }
 
 }  // namespace
