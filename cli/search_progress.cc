@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/command.h"
 
@@ -73,10 +75,18 @@ void SearchReporter::draw(const search::Progress& p) {
       p.evaluations, p.total, p.generation, p.within_budget, p.measurements, score_name_, opt_score(p.best_score),
       opt_score(p.best_believed_score), p.hypervolume, 100 * p.margin);
   if (mode_ == ProgressMode::bar) {
-    constexpr int kWidth = 24;
+    constexpr int kWidth = 20;
     const int fill = static_cast<int>(std::lround(done * kWidth));
-    fmt::print(stderr, "\r\033[K[{}{}] {} ETA {} | {}", std::string(static_cast<std::size_t>(fill), '#'),
-               std::string(static_cast<std::size_t>(kWidth - fill), '.'), clock_text(elapsed), clock_text(eta), text);
+    std::string line = fmt::format(
+        "[{}{}] {}/{} {} ETA {} | best {} {} measured, {} predicted | HV {:.4g} | {} measured",
+        std::string(static_cast<std::size_t>(fill), '#'), std::string(static_cast<std::size_t>(kWidth - fill), '.'),
+        p.evaluations, p.total, clock_text(elapsed), clock_text(eta), score_name_, opt_score(p.best_score),
+        opt_score(p.best_believed_score), p.hypervolume, p.measurements);
+    // One terminal line, or \r cannot redraw it.
+    winsize ws{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 10 && line.size() >= ws.ws_col)
+      line.resize(ws.ws_col - 1);
+    fmt::print(stderr, "\r\033[K{}", line);
     std::fflush(stderr);
     bar_drawn_ = true;
     return;

@@ -1,6 +1,7 @@
 #include "search/driver.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 

@@ -56,8 +56,8 @@ struct MeasurementKey {
   std::string device;        // DeviceRecord::fingerprint
   std::string backend;       // "onednn", "cuda", "fake"
   std::int64_t batch = 1;
-  std::string dtype = "f32";          // prof::name_of(DType)
-  int threads = 0;                    // threads the backend ran with
+  std::string dtype = "f32";         // prof::name_of(DType)
+  int threads = 0;                   // threads the backend ran with
   std::string protocol = "default";  // prof::name_of(Protocol)
 
   bool operator==(const MeasurementKey&) const = default;
