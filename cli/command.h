@@ -46,5 +46,6 @@ int run_fit(const Args& args);
 int run_predict(const Args& args);
 int run_proxy(const Args& args);
 int run_search(const Args& args);
+int run_report(const Args& args);
 
 }  // namespace hwnas::cli

@@ -8,6 +8,8 @@ namespace hwnas::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"search", "the best architectures of a space under a latency budget on this device", run_search},
+      {"report", "a self-contained HTML page comparing the store's runs, architectures, models and devices",
+       run_report},
       {"profile", "time an architecture on this CPU, end to end and block by block", run_profile},
       {"device", "this machine as the profiler sees it: CPU, ISA, measured GEMM peak and bandwidth", run_device},
       {"calibrate", "measure units and networks for the cost model of this device, then fit it", run_calibrate},

@@ -1,5 +1,6 @@
 #include "cli/cost_data.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -16,7 +17,11 @@ namespace hwnas::cli {
 
 std::unique_ptr<prof::Backend> make_backend(const std::string& name, int threads) {
   if (name == "onednn") return std::make_unique<prof::OnednnBackend>(threads);
-  if (name == "fake") return std::make_unique<prof::FakeBackend>();
+  if (name == "fake") {
+    prof::FakeBackend::Params p;
+    p.threads = std::max(threads, 1);
+    return std::make_unique<prof::FakeBackend>(p);
+  }
   throw UsageError(fmt::format("--backend: must be onednn or fake (got '{}')", name));
 }
 

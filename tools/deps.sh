@@ -7,9 +7,9 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libsqlite3-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev
 )
-# Extra packages for the test command: clang for the fuzz target.
+# Extra packages for the test command: clang for the fuzz target, chromium for the report browser test.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang clang-format)
+  packages+=(clang clang-format chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do

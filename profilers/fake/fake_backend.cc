@@ -91,7 +91,7 @@ double roofline_us(const FakeBackend::Params& p, const space::Unit& unit, const 
   }
   const bool bf16 = cfg.dtype == DType::bf16;
   const double bytes_scale = bf16 ? 0.5 : 1.0;
-  const double peak = bf16 ? p.peak_bf16_gflops : p.peak_f32_gflops;
+  const double peak = (bf16 ? p.peak_bf16_gflops : p.peak_f32_gflops) * p.threads;
   const auto batch = static_cast<double>(cfg.batch);
   const double compute_us = 2.0 * macs * batch / (peak * 1e3);
   const double memory_us = bytes_scale * (batch * act_bytes + weight_bytes) / (p.bandwidth_gbs * 1e3);
@@ -105,14 +105,14 @@ FakeBackend::FakeBackend(Params params) : params_(params), state_(std::make_shar
   state_->noise_rel = params_.noise_rel;
   device_.kind = "fake";
   device_.model = "fake roofline";
-  device_.cores = 1;
-  device_.threads = 1;
+  device_.cores = params_.threads;
+  device_.threads = params_.threads;
   device_.isa = "fake";
   device_.bf16_native = params_.bf16;
   device_.engine = fmt::format("fake roofline ({} GFLOP/s f32, {} GB/s, {} us/unit)", params_.peak_f32_gflops,
                                params_.bandwidth_gbs, params_.unit_overhead_us);
-  device_.peak_f32_gflops = params_.peak_f32_gflops;
-  device_.peak_bf16_gflops = params_.bf16 ? params_.peak_bf16_gflops : 0.0;
+  device_.peak_f32_gflops = params_.peak_f32_gflops * params_.threads;
+  device_.peak_bf16_gflops = params_.bf16 ? params_.peak_bf16_gflops * params_.threads : 0.0;
   device_.triad_gbs = params_.bandwidth_gbs;
 }
 

@@ -6,10 +6,11 @@
 //   macs(u)         = Σ op.macs                         (executed MACs per image, space/ops.h)
 //   act_bytes(u)    = Σ (op.in_bytes + op.out_bytes)    (activations read + written per image, fp32)
 //   weight_bytes(u) = Σ 4 · op.params                   (read once per forward, whatever the batch)
-//   compute_us(u)   = 2 · macs(u) · B / (peak_gflops · 1e3)               (1 GFLOP/s = 1e3 FLOP/µs)
+//   compute_us(u)   = 2 · macs(u) · B / (threads · peak_gflops · 1e3)     (1 GFLOP/s = 1e3 FLOP/µs)
 //   memory_us(u)    = (B · act_bytes(u) + weight_bytes(u)) / (bandwidth_gbs · 1e3)   (1 GB/s = 1e3 B/µs)
 //   latency_us(u)   = tick( (max(compute_us(u), memory_us(u)) + unit_overhead_us) · jitter )
-// bf16 uses peak_bf16_gflops and halves both byte counts (2-byte elements).
+// bf16 uses peak_bf16_gflops and halves both byte counts (2-byte elements). Params::threads (1) is
+// the device's thread count: another count is another device (fingerprint) with peaks × threads.
 // A network run executes its units in order with inter_unit_us between consecutive units:
 //   network_us = Σ_u latency_us(u) + (units − 1) · tick(inter_unit_us)
 // tick(x) rounds to the clock's resolution, kTickUs = 2⁻¹⁰ µs (~1 ns): every clock reading is then a
@@ -37,6 +38,7 @@ class FakeBackend final : public Backend {
   static constexpr double kTickUs = 1.0 / 1024.0;
 
   struct Params {
+    int threads = 1;  // the device's threads: the compute peaks scale with them, bandwidth does not
     double peak_f32_gflops = 200;
     double peak_bf16_gflops = 400;
     double bandwidth_gbs = 40;
