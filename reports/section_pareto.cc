@@ -81,7 +81,7 @@ std::string run_chart(const SearchRun& r, const RenderOptions& o, std::size_t* d
 }
 
 // No search: the selected archs of the most populated setting, latency vs MACs.
-std::string macs_chart(const ReportData& d, std::string* caption) {
+std::string macs_chart(const ReportData& d, const RenderOptions& o, std::string* caption) {
   std::map<std::size_t, std::size_t> per_setting;
   for (const ArchEntry& a : d.archs)
     for (const Latency& l : a.latencies) ++per_setting[l.setting];
@@ -98,6 +98,9 @@ std::string macs_chart(const ReportData& d, std::string* caption) {
     for (const Latency& l : a.latencies)
       if (l.setting == setting && a.macs > 0) pts.push_back({&a, l.median_ms});
   if (pts.empty()) return {};
+  std::vector<bool> keep;
+  for (const P& p : pts) keep.push_back(p.a->is_preset);
+  const auto shown = thin(pts.size(), o.max_points, keep);
   double x_lo = INFINITY, x_hi = 0, y_lo = INFINITY, y_hi = 0;
   for (const P& p : pts) {
     x_lo = std::min(x_lo, p.ms);
@@ -108,7 +111,8 @@ std::string macs_chart(const ReportData& d, std::string* caption) {
   Frame f = make_frame(x_lo, x_hi, y_lo, y_hi, x_hi / x_lo > 30, false, 760, 400);
   Svg svg(f.width, f.height, "latency vs MACs");
   svg.axes(f.x, f.y, "measured latency, ms", "GMACs per image");
-  for (const P& p : pts) {
+  for (std::size_t i : shown) {
+    const P& p = pts[i];
     const double x = f.x.map(p.ms), y = f.y.map(static_cast<double>(p.a->macs) / 1e9);
     const std::string hover =
         fmt::format("{}: {}, {} MACs", arch_label(*p.a), fmt_ms(p.ms), fmt_count(static_cast<double>(p.a->macs)));
@@ -120,7 +124,8 @@ std::string macs_chart(const ReportData& d, std::string* caption) {
     }
   }
   *caption = "No search run selected: measured latency against MACs in " + setting_label(d, setting) +
-             "; presets are the labelled squares.";
+             "; presets are the labelled squares." +
+             (shown.size() < pts.size() ? fmt::format(" {} of {} points drawn.", shown.size(), pts.size()) : "");
   return svg.str();
 }
 
@@ -128,6 +133,16 @@ std::string macs_chart(const ReportData& d, std::string* caption) {
 
 std::optional<Section> pareto_section(const ReportData& d, const RenderOptions& o) {
   Section s{"pareto", "Pareto front", {}, {}};
+  // Every candidate of every run, for the twins (the page draws them).
+  Table cands("search_candidates", "", {"run", "index", "hash", "latency ms", "measured", "score", "front", "best"});
+  for (const SearchRun& r : d.runs)
+    for (const SearchPoint& p : r.points)
+      cands.rows.push_back({Cell::str(r.id), Cell::num(static_cast<double>(p.index), std::to_string(p.index)),
+                            Cell::str(p.hash), Cell::num(p.latency_ms, fmt_sig(p.latency_ms, 4)),
+                            Cell::str(p.measured ? "measured" : "believed"),
+                            p.score ? Cell::num(*p.score, fmt_sig(*p.score, 4)) : Cell::none(),
+                            Cell::str(p.front ? "yes" : ""), Cell::str(p.best ? "yes" : "")});
+  if (!cands.rows.empty()) s.tables.push_back(std::move(cands));
   for (const SearchRun& r : d.runs) {
     std::size_t drawn = 0;
     const std::string chart = run_chart(r, o, &drawn);
@@ -147,7 +162,7 @@ std::optional<Section> pareto_section(const ReportData& d, const RenderOptions& 
   }
   if (s.html.empty()) {
     std::string caption;
-    const std::string chart = macs_chart(d, &caption);
+    const std::string chart = macs_chart(d, o, &caption);
     if (chart.empty()) return std::nullopt;
     s.html = fmt::format("<figure>{}<figcaption>{}</figcaption></figure>\n", chart, escape(caption));
   }

@@ -18,8 +18,9 @@ struct CliRun {
   std::string out;  // stdout + stderr
 };
 
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(HWNAS_BINARY) + " " + args + " 2>&1";
+// A shell command line, stdout and stderr together.
+CliRun run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
@@ -29,6 +30,10 @@ CliRun run(const std::string& args) {
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+CliRun run(const std::string& args) {
+  return run_shell(std::string(HWNAS_BINARY) + " " + args);
 }
 
 // Unique per process: two test runs (e.g. two build folders) may share the temp folder.
