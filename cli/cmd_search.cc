@@ -169,7 +169,7 @@ int run_search(const Args& args) {
                                                          "random seed (a seed and the caches decide the result)")(
       "out", po::value<std::string>(), "directory for best.json and pareto.json (default: runs/RUN_ID)")(
       "resume", po::value<std::string>(), "continue a stored run (its stored settings are used)")(
-      "calibrate-min", po::value<double>()->default_value(1.5),
+      "calibrate-min", po::value<double>()->default_value(1.0),
       "minutes of calibration when the store has no cost model for this configuration")(
       "objective-timeout", po::value<double>()->default_value(60), "seconds an objective command may take")(
       "hv-reference", po::value<double>(), "hypervolume's reference score (default: 0; zen: -5)")(
