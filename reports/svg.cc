@@ -127,7 +127,12 @@ void Svg::circle(double cx, double cy, double r, std::string_view fill, std::str
 void Svg::polyline(const std::vector<std::pair<double, double>>& pts, std::string_view stroke, std::string_view css) {
   if (pts.empty()) return;
   std::string points;
-  for (const auto& [x, y] : pts) points += (points.empty() ? "" : " ") + px(x) + "," + px(y);
+  for (const auto& [x, y] : pts) {
+    if (!points.empty()) points += ' ';
+    points += px(x);
+    points += ',';
+    points += px(y);
+  }
   body_ +=
       fmt::format("<polyline points=\"{}\" fill=\"none\"{}{}/>\n", points, attr("stroke", stroke), attr("class", css));
 }

@@ -63,7 +63,9 @@ std::string to_html(const Table& t) {
       if (cell.value) out += fmt::format(" data-v=\"{}\"", *cell.value);
       if (!cell.css.empty()) out += fmt::format(" class=\"{}\"", escape(cell.css));
       if (!cell.hover.empty()) out += fmt::format(" title=\"{}\"", escape(cell.hover));
-      out += ">" + escape(cell.text) + "</td>";
+      out += '>';
+      out += escape(cell.text);
+      out += "</td>";
     }
     out += "</tr>\n";
   }
@@ -79,10 +81,16 @@ std::string to_html(const Table& t) {
 
 std::string to_csv(const Table& t) {
   std::string out;
-  for (std::size_t c = 0; c < t.columns.size(); ++c) out += (c ? "," : "") + csv_field(t.columns[c]);
+  for (std::size_t c = 0; c < t.columns.size(); ++c) {
+    if (c > 0) out += ',';
+    out += csv_field(t.columns[c]);
+  }
   out += "\r\n";
   for (const auto& row : t.rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) out += (c ? "," : "") + csv_field(twin_text(row[c]));
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c > 0) out += ',';
+      out += csv_field(twin_text(row[c]));
+    }
     out += "\r\n";
   }
   return out;
