@@ -47,5 +47,6 @@ int run_predict(const Args& args);
 int run_proxy(const Args& args);
 int run_search(const Args& args);
 int run_report(const Args& args);
+int run_weights(const Args& args);
 
 }  // namespace hwnas::cli

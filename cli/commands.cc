@@ -16,6 +16,7 @@ const std::vector<Command>& commands() {
       {"fit", "train the cost model from the store and print its held-out evaluation", run_fit},
       {"predict", "latency of an architecture from the cost model, with its error band", run_predict},
       {"proxy", "rank the presets by each accuracy estimator: Kendall tau vs published top-1", run_proxy},
+      {"weights", "parameter tensors: list the expected names, check or create a safetensors file", run_weights},
       {"db", "the measurement store: stats, list, export, import, check", run_db},
       {"space", "architectures and search spaces: validate, show, sample", run_space},
       {"presets", "list the built-in reference architectures", run_presets},
