@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "cli/store_records.h"
 #include "cli/table.h"
+#include "cli/weights_arg.h"
 #include "profilers/backends.h"
 #include "profilers/profile.h"
 #include "space/canonical.h"
@@ -236,7 +237,7 @@ void store_profile(store::Store& db, const space::Arch& arch, const prof::Profil
 int run_profile(const Args& args) {
   const std::string usage =
       "hwnas profile (--preset NAME | FILE) [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16]\n"
-      "              [--per-block] [--per-op]\n"
+      "              [--per-block] [--per-op] [--weights W.safetensors [--names CONVENTION]]\n"
       "              [--protocol default|litv2|hat|nnmeter|trtexec] [--json OUT] [--trace OUT]";
   po::options_description desc("profile: latency of an architecture on this CPU (oneDNN) or a GPU (CUDA)");
   po::positional_options_description pos;
@@ -251,11 +252,13 @@ int run_profile(const Args& args) {
       "per-op", "time every engine step alone (after an end-to-end run)")(
       "protocol", po::value<std::string>()->default_value("default"), "timing protocol")(
       "max-item-ms", po::value<double>()->default_value(0), "cap per unit/step timing (ms), 0 = protocol default")(
+      "weights", po::value<std::string>(), "trained weights (safetensors) instead of seeded random ones")(
       "no-peaks", "skip measuring the GEMM peak and bandwidth")(
       "db", po::value<std::string>(), "measurement store (default $HWNAS_DB, else ./hwnas.db)")(
       "force", "measure again even when the store has this measurement")("no-db", "neither read nor write the store")(
       "json", po::value<std::string>(), "write the full record as JSON")("trace", po::value<std::string>(),
                                                                          "write a Chrome trace of one median run");
+  add_convention_option(desc);
   po::variables_map vm;
   if (!parse_options(usage, desc, pos, args, vm)) return kExitOk;
   const space::Arch arch = arch_from_options(vm, usage);
@@ -289,7 +292,12 @@ int run_profile(const Args& args) {
   if (auto why = backend.unsupported(arch, opts.run); !why.empty())
     throw UsageError(fmt::format("cannot profile: {}", why));
   const bool tty = isatty(fileno(stderr)) != 0;
-  prof::RandomWeights weights;
+  // Latency does not depend on values: seeded random weights unless --weights gives a checkpoint.
+  const prof::RandomWeights random_weights;
+  std::unique_ptr<weights::CheckpointWeights> checkpoint;
+  if (vm.count("weights") != 0)
+    checkpoint = open_weights_or_usage_error(vm["weights"].as<std::string>(), arch, convention_from_options(vm, arch));
+  const prof::WeightSource& weights = checkpoint ? static_cast<const prof::WeightSource&>(*checkpoint) : random_weights;
 
   // The store: a measurement with the same key (arch, this device, backend, batch, dtype, threads,
   // protocol) is reused unless --force. An explicit --chunk or --per-op always measures.

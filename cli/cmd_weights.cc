@@ -7,6 +7,7 @@
 
 #include "cli/arch_arg.h"
 #include "cli/table.h"
+#include "cli/weights_arg.h"
 #include "profilers/weight_source.h"
 #include "space/checkpoint_names.h"
 #include "space/params.h"
@@ -15,37 +16,14 @@
 namespace hwnas::cli {
 namespace {
 
-struct Expected {
-  std::string name;  // in the convention
-  space::ParamSpec spec;
-};
-
 std::string shape_text(const std::vector<std::int64_t>& s) {
   return fmt::format("[{}]", fmt::join(s, ", "));
 }
 
-void add_convention_option(po::options_description& desc) {
-  desc.add_options()("names", po::value<std::string>(),
-                     fmt::format("naming convention: {} (default: the preset's project, else hwnas)",
-                                 fmt::join(space::convention_names(), ", "))
-                         .c_str());
-}
-
-std::vector<Expected> expected_of(const space::Arch& arch, const po::variables_map& vm, space::Convention* used) {
-  space::Convention c = space::default_convention(arch);
-  if (vm.count("names") != 0) {
-    auto chosen = space::convention_from(vm["names"].as<std::string>());
-    if (!chosen)
-      throw UsageError(fmt::format("--names: must be one of {} (got '{}')", fmt::join(space::convention_names(), ", "),
-                                   vm["names"].as<std::string>()));
-    c = *chosen;
-  }
-  *used = c;
-  auto net = space::lower(arch);
-  if (!net) throw UsageError(net.error().message);
-  std::vector<Expected> out;
-  for (space::ParamSpec& s : space::param_specs(*net)) out.push_back({space::checkpoint_name(s.name, c), std::move(s)});
-  return out;
+std::vector<weights::ExpectedTensor> expected_of(const space::Arch& arch, const po::variables_map& vm,
+                                                 space::Convention* used) {
+  *used = convention_from_options(vm, arch);
+  return weights::expected_tensors(lowered_or_usage_error(arch), *used);
 }
 
 int weights_list(const Args& args) {
@@ -62,7 +40,7 @@ int weights_list(const Args& args) {
   Table t(
       {{"name", Table::Align::left}, {"shape", Table::Align::left}, {"elements"}, {"hwnas name", Table::Align::left}});
   std::int64_t total = 0;
-  for (const Expected& e : expected) {
+  for (const weights::ExpectedTensor& e : expected) {
     t.add_row(
         {e.name, shape_text(e.spec.shape), std::to_string(e.spec.numel()), e.name == e.spec.name ? "" : e.spec.name});
     total += e.spec.numel();
@@ -96,23 +74,7 @@ int weights_check(const Args& args) {
   const auto expected = expected_of(arch, vm, &c);
   auto file = weights::SafetensorsFile::open(weights_path);
   if (!file) throw UsageError(file.error().message);
-  std::vector<std::string> problems;
-  std::map<std::string, const Expected*> by_name;
-  for (const Expected& e : expected) by_name[e.name] = &e;
-  for (const Expected& e : expected) {
-    const weights::TensorInfo* t = file->find(e.name);
-    if (t == nullptr) {
-      problems.push_back(fmt::format("missing: {} (expected {})", e.name, shape_text(e.spec.shape)));
-    } else if (t->shape != e.spec.shape) {
-      problems.push_back(
-          fmt::format("mis-shaped: {}: expected {}, found {}", e.name, shape_text(e.spec.shape), shape_text(t->shape)));
-    } else if (!t->dtype) {
-      problems.push_back(fmt::format("wrong dtype: {}: {} (F32, F16 or BF16 expected)", e.name, t->dtype_name));
-    }
-  }
-  for (const weights::TensorInfo& t : file->tensors())
-    if (by_name.count(t.name) == 0 && !space::derived_checkpoint_tensor(t.name))
-      problems.push_back(fmt::format("unexpected: {} {} {}", t.name, t.dtype_name, shape_text(t.shape)));
+  const std::vector<std::string> problems = weights::check_tensors(*file, expected);
   for (const std::string& p : problems) fmt::print("{}: {}\n", weights_path, p);
   if (!problems.empty()) {
     fmt::print(stderr, "{}: {} problem(s) against {} ({} names, {} tensors expected)\n", weights_path, problems.size(),

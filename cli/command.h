@@ -48,5 +48,6 @@ int run_proxy(const Args& args);
 int run_search(const Args& args);
 int run_report(const Args& args);
 int run_weights(const Args& args);
+int run_run(const Args& args);
 
 }  // namespace hwnas::cli

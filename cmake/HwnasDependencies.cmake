@@ -6,6 +6,8 @@ find_package(SQLite3 REQUIRED)
 find_package(dnnl CONFIG REQUIRED)
 find_package(OpenMP REQUIRED)
 find_package(Threads REQUIRED)
+find_package(JPEG REQUIRED)  # libjpeg62-turbo-dev: images for hwnas run
+find_package(PNG REQUIRED)   # libpng-dev
 if(HWNAS_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

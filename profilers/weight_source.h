@@ -1,21 +1,16 @@
-// Where a backend gets parameter values: random with a fixed seed by default (latency does not
-// depend on values), or a real checkpoint later (issue: real weights). Values are fp32, in the
-// layouts of space/params.h.
+// The profiler's default parameter values: random with a fixed seed (latency does not depend on
+// values). Real checkpoints are weights/checkpoint.h; both implement space/weight_source.h.
 #pragma once
 
 #include <cstdint>
 #include <span>
 
 #include "space/params.h"
+#include "space/weight_source.h"
 
 namespace hwnas::prof {
 
-class WeightSource {
- public:
-  virtual ~WeightSource() = default;
-  // Writes spec.numel() values of tensor `spec` into dst.
-  virtual void fill(const space::ParamSpec& spec, std::span<float> dst) const = 0;
-};
+using WeightSource = space::WeightSource;
 
 // Deterministic per tensor name and seed: weights U(-1/sqrt(fan_in), 1/sqrt(fan_in)), biases small,
 // norm weights near 1, running variances in [0.5, 1.5], embeddings and tables ~0.02 scale.
