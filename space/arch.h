@@ -106,16 +106,20 @@ struct Meta {
 struct Arch {
   Input input;
   double norm_eps = 1e-6;
+  // eps of the LayerNorms after a patch/overlap conv (stem, downsamples) and of SRA's reduction
+  // norm, where the source differs (PVTv2: plain nn.LayerNorm, 1e-5); empty = norm_eps.
+  std::optional<double> embed_norm_eps;
   Patch stem;
   bool cls_token = false;
   std::vector<Stage> stages;
   Head head;
   Meta meta;
 
+  double embed_eps() const { return embed_norm_eps.value_or(norm_eps); }
   // Equality of computation (ignores meta).
   bool same_network(const Arch& o) const {
-    return input == o.input && norm_eps == o.norm_eps && stem == o.stem && cls_token == o.cls_token &&
-           stages == o.stages && head == o.head;
+    return input == o.input && norm_eps == o.norm_eps && embed_norm_eps == o.embed_norm_eps && stem == o.stem &&
+           cls_token == o.cls_token && stages == o.stages && head == o.head;
   }
 };
 

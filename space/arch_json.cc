@@ -223,6 +223,7 @@ Arch read_arch(const json& j) {
   Arch a;
   if (const json* in = r.get("input")) a.input = detail::read_input(*in, "input");
   a.norm_eps = r.number("norm_eps", -HUGE_VAL, HUGE_VAL, 1e-6);
+  if (r.has("embed_norm_eps")) a.embed_norm_eps = r.number("embed_norm_eps", -HUGE_VAL, HUGE_VAL);
   a.stem = detail::read_patch(r.object("stem"), "stem");
   a.cls_token = r.boolean("cls_token", false);
   const json& stages = r.array("stages");
@@ -299,6 +300,7 @@ json arch_to_json(const Arch& a, bool with_meta) {
       a.input.height == a.input.width ? json(a.input.height) : json::array({a.input.height, a.input.width});
   j["input"] = {{"resolution", resolution}, {"channels", a.input.channels}, {"classes", a.input.classes}};
   j["norm_eps"] = a.norm_eps;
+  if (a.embed_norm_eps) j["embed_norm_eps"] = *a.embed_norm_eps;  // absent by default: hashes unchanged
   j["stem"] = patch_json(a.stem);
   j["cls_token"] = a.cls_token;
   json stages = json::array();

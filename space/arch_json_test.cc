@@ -428,6 +428,23 @@ TEST(ArchJsonParse, FieldsAndDefaults) {
   EXPECT_FALSE(a.cls_token);
 }
 
+TEST(ArchJsonParse, EmbedNormEpsIsOptionalAndOnlyInTheTextWhenGiven) {
+  const Arch plain = parse_ok(base());
+  EXPECT_FALSE(plain.embed_norm_eps);
+  EXPECT_EQ(plain.embed_eps(), plain.norm_eps);
+  EXPECT_EQ(canonical_text(plain).find("embed_norm_eps"), std::string::npos);  // existing hashes unchanged
+  json j = base();
+  j["embed_norm_eps"] = 1e-5;
+  const Arch pvt = parse_ok(j);
+  ASSERT_TRUE(pvt.embed_norm_eps);
+  EXPECT_EQ(pvt.embed_eps(), 1e-5);
+  EXPECT_FALSE(pvt.same_network(plain));
+  EXPECT_NE(canonical_text(pvt), canonical_text(plain));
+  EXPECT_TRUE(parse_ok(arch_to_json(pvt, false)).same_network(pvt));
+  j["embed_norm_eps"] = 0.0;
+  EXPECT_TRUE(fails(j, "embed_norm_eps", "must be in (0, 1)"));
+}
+
 TEST(ArchJsonParse, DepthShorthandEqualsExplicitBlocks) {
   const json block = {{"mixer", {{"kind", "hilo"}, {"alpha", 0.5}}}, {"ffn", {{"kind", "mlp"}, {"hidden", 96}}}};
   json shorthand = base();

@@ -115,7 +115,8 @@ Arch hvt(std::int64_t dim, std::int64_t heads, int width, Meta m) {
 Arch pvtv2(const std::vector<std::int64_t>& depths, const std::vector<std::int64_t>& dims, Meta m) {
   const std::vector<std::int64_t> heads = {1, 2, 5, 8}, ratios = {8, 8, 4, 4}, sr = {8, 4, 2, 1};
   Arch a;
-  a.norm_eps = 1e-6;
+  a.norm_eps = 1e-6;        // norm_layer: block, stage-end norms
+  a.embed_norm_eps = 1e-5;  // OverlapPatchEmbed.norm and Attention.norm are plain nn.LayerNorm
   a.stem = overlap(7, 4);
   for (std::size_t i = 0; i < 4; ++i) {
     Stage s = stage(dims[i], heads[i], i == 0 ? kind(PatchKind::none) : overlap(3, 2),

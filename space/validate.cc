@@ -78,6 +78,8 @@ void check_structure(const Arch& a) {
   range("input.classes", a.input.classes, 1, kMaxClasses);
   if (!(a.norm_eps > 0.0 && a.norm_eps < 1.0))
     throw SpecError("norm_eps", fmt::format("must be in (0, 1) (got {})", a.norm_eps));
+  if (a.embed_norm_eps && !(*a.embed_norm_eps > 0.0 && *a.embed_norm_eps < 1.0))
+    throw SpecError("embed_norm_eps", fmt::format("must be in (0, 1) (got {})", *a.embed_norm_eps));
   check_patch(a.stem, "stem", true);
   if (a.stages.empty()) throw SpecError("stages", "must have at least one stage");
   range("stages", static_cast<std::int64_t>(a.stages.size()), 1, kMaxStages);

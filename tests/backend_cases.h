@@ -50,7 +50,7 @@ inline const Case kCases[] = {
           {"mixer": {"kind": "window", "size": 8, "shift": true}, "ffn": {"kind": "mlp", "ratio": 2}},
           {"mixer": "normskip", "ffn": {"kind": "mlp", "ratio": 2}},
           {"mixer": {"kind": "bconv", "kernel": 3}, "ffn": {"kind": "mlp", "ratio": 2}}]}]})"},
-    {"pvt_like_sra_overlap", R"({"input": {"resolution": 64, "classes": 3},
+    {"pvt_like_sra_overlap", R"({"input": {"resolution": 64, "classes": 3}, "embed_norm_eps": 0.01,
       "stem": {"kind": "overlap", "kernel": 7, "stride": 4},
       "head": {"kind": "mean", "norm": false},
       "stages": [

@@ -6,10 +6,12 @@ packages=(
   cmake ninja-build g++ ccache git pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libsqlite3-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev
+  libjpeg62-turbo-dev libpng-dev
 )
-# Extra packages for the test command: clang for the fuzz target, chromium for the report browser test.
+# Extra packages for the test command: clang for the fuzz target, chromium for the report browser
+# test, PyTorch (+ NumPy, PIL) and Node.js for the peer test (tests/peers; ONNX Runtime comes from npm).
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang clang-format chromium)
+  packages+=(clang clang-format chromium python3-torch python3-numpy python3-pil nodejs npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -208,7 +208,7 @@ Tok Lowerer::stem(int u) {
   Tok x = conv_out;
   if (ps.norm) {
     Tok y = tok(arch_.cls_token ? scratch("stem_norm") : out, h * w, C, h, w, 0);
-    layer_norm(u, p + ".norm", x, y, eps());
+    layer_norm(u, p + ".norm", x, y, embed_eps());
     x = y;
   }
   if (arch_.cls_token) {
@@ -243,7 +243,7 @@ Tok Lowerer::downsample(int u, const Tok& in) {
       x = c;
       if (ps.norm) {
         Tok y = tok(out, h * w, C, h, w, 0);
-        layer_norm(u, p + ".norm", x, y, eps());
+        layer_norm(u, p + ".norm", x, y, embed_eps());
         x = y;
       }
       break;

@@ -82,6 +82,7 @@ class Lowerer {
   std::vector<float> bias_or_empty(const std::string& name) const;
   std::string label(int u) const { return net_.units[static_cast<std::size_t>(u)].label; }
   float eps() const { return static_cast<float>(arch_.norm_eps); }
+  float embed_eps() const { return static_cast<float>(arch_.embed_eps()); }  // patch-embed and SRA norms
 
   Plan& plan_;
   const space::Arch& arch_;

@@ -90,7 +90,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         Tok red = tok(scratch("sr"), h2 * w2, D, h2, w2, 0);
         conv_param(u, p + ".attn.sr", ln, red, {r, r, 0, 1});
         Tok rn = tok(scratch("sr_norm"), h2 * w2, D, h2, w2, 0);
-        layer_norm(u, p + ".attn.norm", red, rn, eps());
+        layer_norm(u, p + ".attn.norm", red, rn, embed_eps());
         kv_src = rn;
       }
       const i64 nkv = kv_src.T;

@@ -138,7 +138,7 @@ Tok Lowerer::stem(int u, const Tok&) {
   if (ps.norm) {
     Tok y = tok(arch_.cls_token ? scratch("stem_norm") : out, h * w, C, h, w, 0);
     layer_norm(plan_, p + ".norm", u, rows(x), rows(y), param(p + ".norm.weight"), param(p + ".norm.bias"),
-               static_cast<float>(arch_.norm_eps));
+               static_cast<float>(arch_.embed_eps()));
     x = y;
   }
   if (arch_.cls_token) {
@@ -178,7 +178,7 @@ Tok Lowerer::downsample(int u, const Tok& in) {
       if (ps.norm) {
         Tok y = tok(out, h * w, C, h, w, 0);
         layer_norm(plan_, p + ".norm", u, rows(x), rows(y), param(p + ".norm.weight"), param(p + ".norm.bias"),
-                   static_cast<float>(arch_.norm_eps));
+                   static_cast<float>(arch_.embed_eps()));
         x = y;
       }
       break;

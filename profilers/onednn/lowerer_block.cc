@@ -209,7 +209,7 @@ Tok Lowerer::mixer(int u, const space::Stage& st, const space::Mixer& m, const T
         conv_param(u, p + ".attn.sr", map(ln), map(red), {r, r, 0, 1});
         Tok rn = tok(scratch("sr_norm"), h2 * w2, D, h2, w2, 0);
         layer_norm(plan_, p + ".attn.norm", u, rows(red), rows(rn), param(p + ".attn.norm.weight"),
-                   param(p + ".attn.norm.bias"), eps);
+                   param(p + ".attn.norm.bias"), static_cast<float>(arch_.embed_eps()));
         kv_src = rn;
       }
       const std::int64_t nkv = kv_src.T;

@@ -151,7 +151,7 @@ std::vector<float> sra(const Ctx& c, const space::Mixer& m, std::span<const floa
     std::int64_t oh = 0, ow = 0;
     z = conv_tokens(c.p, c.pre + "attn.sr", y, c.h, c.w, D, D, r, r, 0, 1, oh, ow);
     nk = oh * ow;
-    z = apply_layer_norm(c.p, c.pre + "attn.norm", z, nk, D, c.eps());
+    z = apply_layer_norm(c.p, c.pre + "attn.norm", z, nk, D, c.arch.embed_eps());
   }
   auto kv = apply_linear(c.p, c.pre + "attn.kv", z, nk, D, 2 * D);
   auto o = attention(q, slice_cols(kv, nk, 2 * D, 0, D), slice_cols(kv, nk, 2 * D, D, D), N, nk, c.heads, c.head_dim());

@@ -52,7 +52,7 @@ std::vector<float> run_stem(const space::Arch& arch, const space::Unit& unit, co
   const auto map = conv2d(image, a, p.get("stem.proj.weight", D * C * k * k), p.get("stem.proj.bias", D));
   auto x = chw_to_tokens(map, D, a.out_h(), a.out_w());  // row-major h, w
   const std::int64_t n = a.out_h() * a.out_w();
-  if (arch.stem.norm) x = apply_layer_norm(p, "stem.norm", x, n, D, arch.norm_eps);
+  if (arch.stem.norm) x = apply_layer_norm(p, "stem.norm", x, n, D, arch.embed_eps());
   if (arch.cls_token) {
     auto cls = p.get("stem.cls_token", D);
     x.insert(x.begin(), cls.begin(), cls.end());
@@ -82,7 +82,7 @@ std::vector<float> run_downsample(const space::Arch& arch, const space::Unit& un
       h = oh;
       w = ow;
       D = st.dim;
-      if (pk.norm) x = apply_layer_norm(p, pre + ".norm", x, h * w, D, arch.norm_eps);
+      if (pk.norm) x = apply_layer_norm(p, pre + ".norm", x, h * w, D, arch.embed_eps());
       break;
     }
     case space::PatchKind::merge: {
