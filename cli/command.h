@@ -49,5 +49,6 @@ int run_search(const Args& args);
 int run_report(const Args& args);
 int run_weights(const Args& args);
 int run_run(const Args& args);
+int run_export(const Args& args);
 
 }  // namespace hwnas::cli

@@ -11,6 +11,7 @@ const std::vector<Command>& commands() {
       {"report", "a self-contained HTML page comparing the store's runs, architectures, models and devices",
        run_report},
       {"run", "a trained network on images or a tensor: top-K classes and logits (safetensors weights)", run_run},
+      {"export", "an architecture (and its weights) as an ONNX model", run_export},
       {"profile", "time an architecture on this CPU, end to end and block by block", run_profile},
       {"device", "this machine as the profiler sees it: CPU, ISA, measured GEMM peak and bandwidth", run_device},
       {"calibrate", "measure units and networks for the cost model of this device, then fit it", run_calibrate},

@@ -8,6 +8,8 @@ find_package(OpenMP REQUIRED)
 find_package(Threads REQUIRED)
 find_package(JPEG REQUIRED)  # libjpeg62-turbo-dev: images for hwnas run
 find_package(PNG REQUIRED)   # libpng-dev
+find_package(Protobuf REQUIRED)  # libprotobuf-dev, for ONNX's generated classes
+find_package(ONNX REQUIRED)      # libonnx-dev: ONNX export (ModelProto, checker, shape inference)
 if(HWNAS_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -6,7 +6,7 @@ packages=(
   cmake ninja-build g++ ccache git pkg-config
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libsqlite3-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libgtest-dev
-  libjpeg62-turbo-dev libpng-dev
+  libjpeg62-turbo-dev libpng-dev libonnx-dev libprotobuf-dev
 )
 # Extra packages for the test command: clang for the fuzz target, chromium for the report browser
 # test, PyTorch (+ NumPy, PIL) and Node.js for the peer test (tests/peers; ONNX Runtime comes from npm).

@@ -1,0 +1,48 @@
+// hwnas export: an architecture for the tools people deploy with. ONNX: a checked ModelProto (opset
+// 17) with the weights (a checkpoint, or the profiler's seeded random ones) as initializers named in
+// the checkpoint convention and a symbolic batch dimension.
+#include <fmt/format.h>
+
+#include "cli/arch_arg.h"
+#include "cli/weights_arg.h"
+#include "hwnas_version.h"
+#include "profilers/weight_source.h"
+#include "weights/onnx_export.h"
+
+namespace hwnas::cli {
+
+int run_export(const Args& args) {
+  const std::string usage =
+      "hwnas export (--preset NAME | FILE) --format onnx -o OUT [--weights W.safetensors] [--names CONVENTION] "
+      "[--seed S]";
+  po::options_description desc("export: the architecture as an ONNX model (weights as initializers)");
+  po::positional_options_description positional;
+  add_arch_options(desc, positional);
+  add_convention_option(desc);
+  desc.add_options()("format", po::value<std::string>()->default_value("onnx"), "onnx")(
+      "output,o", po::value<std::string>(), "the file to write")(
+      "weights", po::value<std::string>(), "trained weights (safetensors); default: seeded random ones")(
+      "seed", po::value<std::uint64_t>()->default_value(0x5eed), "seed of the random weights");
+  po::variables_map vm;
+  if (!parse_options(usage, desc, positional, args, vm)) return kExitOk;
+  if (vm.count("output") == 0) throw UsageError("-o OUT is required (see hwnas export --help)");
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "onnx") throw UsageError(fmt::format("--format: must be onnx (got '{}')", format));
+  const space::Arch arch = arch_from_options(vm, usage);
+  const space::Convention names = convention_from_options(vm, arch);
+  const prof::RandomWeights random(vm["seed"].as<std::uint64_t>());
+  std::unique_ptr<weights::CheckpointWeights> checkpoint;
+  if (vm.count("weights") != 0) checkpoint = open_weights_or_usage_error(vm["weights"].as<std::string>(), arch, names);
+  const space::WeightSource& source = checkpoint ? static_cast<const space::WeightSource&>(*checkpoint) : random;
+  const std::string out = vm["output"].as<std::string>();
+  auto put = weights::write_onnx(out, arch, source, {names, HWNAS_VERSION});
+  if (!put) throw RuntimeFailure(put.error().message);
+  fmt::print(
+      "wrote {}: ONNX opset 17, input image [batch, {}, {}, {}], output logits [batch, {}], {} names, {} "
+      "weights (checked)\n",
+      out, arch.input.channels, arch.input.height, arch.input.width, arch.input.classes, space::name_of(names),
+      checkpoint ? vm["weights"].as<std::string>() : fmt::format("random (seed {})", vm["seed"].as<std::uint64_t>()));
+  return kExitOk;
+}
+
+}  // namespace hwnas::cli
