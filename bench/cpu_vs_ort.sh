@@ -8,7 +8,8 @@
 #              raw hwnas JSON records go beside it in OUT_FILE.raw/)
 # Environment: ORT_NODE (onnxruntime-node folder, default /tmp/ortpeer/node_modules/onnxruntime-node),
 #   ONNX_CACHE (exported models, default ${TMPDIR:-/tmp}/hwnas-bench-onnx), ROUNDS (3), THREADS (2),
-#   PYTORCH (python with torch+onnx for the export, default /usr/bin/python3),
+#   ONNX_FROM (hwnas: the model ORT runs is `hwnas export`'s, any preset — default; torch: the DeiT
+#   family from peers/export_onnx.py), PYTORCH (python with torch+onnx for that, default /usr/bin/python3),
 #   CASES ("preset:batch ...", default "deit-tiny:1 deit-small:1 deit-tiny:8 deit-small:8 litv2-s:1").
 #
 # Per case, ROUNDS rounds of: hwnas f32, ORT f32, hwnas bf16 (alternating, so drift hits both sides);
@@ -16,7 +17,7 @@
 # in this run (before and after the cases; the larger is used). Target rule (shared/MEASURE.md):
 #   floor  = 2·MACs·batch / measured fp32 GEMM peak
 #   target = max(0.8·ORT, 1.2·floor); met when hwnas f32 ≤ target.
-# Without the ORT peer (python3-torch/onnx, node, onnxruntime-node) the ORT columns are skipped and
+# Without the ORT peer (node and onnxruntime-node; python3-torch/onnx for ONNX_FROM=torch) the ORT columns are skipped and
 # only 1.2·floor is checked. This is a benchmark, not a test: it never fails on a missed target.
 set -uo pipefail
 
@@ -32,13 +33,16 @@ THREADS=${THREADS:-2}
 PYTORCH=${PYTORCH:-/usr/bin/python3}
 PY=$(command -v python3 || echo /usr/bin/python3)
 
-# Cases "preset:batch"; the ORT peer exists only for the DeiT family (peers/torch_vit.py).
+# Cases "preset:batch". The ORT model is hwnas's own export (`hwnas export --format onnx`, any
+# preset); ONNX_FROM=torch uses peers/export_onnx.py instead (torch.onnx, the DeiT family only).
+ONNX_FROM=${ONNX_FROM:-hwnas}
 read -r -a CASE_LIST <<<"${CASES:-deit-tiny:1 deit-small:1 deit-tiny:8 deit-small:8 litv2-s:1}"
 CASES=()
 for c in "${CASE_LIST[@]}"; do
   [[ $c == *:* ]] || { echo "cpu_vs_ort: bad case '$c' (want preset:batch)" >&2; exit 2; }
   name=${c%%:*}
-  case $name in deit-tiny | deit-small | deit-base) has=1 ;; *) has=0 ;; esac
+  has=1
+  if [[ $ONNX_FROM == torch ]]; then case $name in deit-tiny | deit-small | deit-base) ;; *) has=0 ;; esac; fi
   CASES+=("$name ${c#*:} $has")
 done
 
@@ -58,8 +62,10 @@ export OMP_NUM_THREADS=$THREADS OMP_PROC_BIND=close OMP_PLACES=cores
 # ---- the ORT peer: present or skipped, never fatal ----
 ORT_OK=1
 ORT_WHY=()
-[[ -f $PEERS_DIR/export_onnx.py && -f $PEERS_DIR/ort_bench.js ]] || ORT_WHY+=("peers scripts not found in '$PEERS_DIR'")
-"$PYTORCH" -c 'import torch, onnx' >/dev/null 2>&1 || ORT_WHY+=("$PYTORCH cannot import torch and onnx (apt-get install python3-torch python3-onnx)")
+if [[ $ONNX_FROM == torch ]]; then
+  [[ -f $PEERS_DIR/export_onnx.py ]] || ORT_WHY+=("peers scripts not found in '$PEERS_DIR'")
+  "$PYTORCH" -c 'import torch, onnx' >/dev/null 2>&1 || ORT_WHY+=("$PYTORCH cannot import torch and onnx (apt-get install python3-torch python3-onnx)")
+fi
 if ! command -v node >/dev/null 2>&1; then
   ORT_WHY+=("node not found (apt-get install nodejs)")
 elif ! ORT_VERSION=$(ORT_NODE=$ORT_NODE node -e 'const o=require(process.env.ORT_NODE); console.log(o.env.versions.common||o.env.versions.node)' 2>/dev/null); then
@@ -73,9 +79,16 @@ fi
 
 export_onnx() {  # name batch -> path (cached)
   local f="$ONNX_CACHE/$1-b$2.onnx"
+  [[ $ONNX_FROM == hwnas ]] && f="$RAW/$1.onnx"  # hwnas's export: fresh each run (dynamic batch, ~1 s)
   if [[ ! -s $f ]]; then
     mkdir -p "$ONNX_CACHE"
-    if ! "$PYTORCH" "$PEERS_DIR/export_onnx.py" "$1" "$2" "$f.tmp" >/dev/null 2>"$RAW/export-$1-b$2.log"; then
+    local ok=0
+    if [[ $ONNX_FROM == torch ]]; then
+      "$PYTORCH" "$PEERS_DIR/export_onnx.py" "$1" "$2" "$f.tmp" >/dev/null 2>"$RAW/export-$1-b$2.log" && ok=1
+    else
+      "$HWNAS_BIN" export --preset "$1" --format onnx -o "$f.tmp" >/dev/null 2>"$RAW/export-$1-b$2.log" && ok=1
+    fi
+    if ((!ok)); then
       rm -f "$f.tmp"
       return 1
     fi
@@ -103,7 +116,7 @@ run_hwnas() {  # name batch dtype round
 
 run_ort() {  # onnx name batch round
   local out ms
-  if out=$(ORT_NODE=$ORT_NODE node "$PEERS_DIR/ort_bench.js" "$1" "$3" "$THREADS" 2>>"$RAW/ort.err") &&
+  if out=$(ORT_NODE=$ORT_NODE node "$ROOT/bench/ort_time.js" "$1" "$3" "$THREADS" 2>>"$RAW/ort.err") &&
     ms=$(sed -n 's/.*ort_median_ms=\([0-9.]*\).*/\1/p' <<<"$out") && [[ -n $ms ]]; then
     echo "$out" >>"$RAW/ort.log"
     printf 'ort-f32\t%s-b%s\t%s\t%s\t0\n' "$2" "$3" "$4" "$ms" >>"$RES"

@@ -7,6 +7,7 @@
 #include "hwnas_version.h"
 #include "profilers/library_versions.h"
 #include "store/library_versions.h"
+#include "weights/library_versions.h"
 
 namespace hwnas::cli {
 
@@ -22,6 +23,7 @@ int run_version(const Args& args) {
   fmt::print("  fmt               {}.{}.{}\n", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100);
   fmt::print("  nlohmann-json     {}.{}.{}\n", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
              NLOHMANN_JSON_VERSION_PATCH);
+  for (const auto& [name, version] : weights::library_versions()) fmt::print("  {:<17} {}\n", name, version);
 #ifdef HWNAS_HAVE_CUDA
   fmt::print("  CUDA backend      built\n");
 #else
