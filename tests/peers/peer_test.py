@@ -9,6 +9,8 @@ checkpoint_names.py maps them onto the default-convention names of `hwnas weight
 tensor with seeded random values at realistic scales, save them as safetensors in the model's
 default convention, run torch in float32 and float64, run `hwnas run` on the same input and
 compare the logits: dev = max|hwnas − torch| / max|torch| must be ≤ 1e-4.
+Then `hwnas export --format onnx` of the same weights runs in ONNX Runtime (onnxruntime-node, where
+found) and must agree with hwnas's logits to the same tolerance.
 --torch-only skips `hwnas run` and checks every weights file with `hwnas weights check` instead.
 Exit 0: all pass; 1: a failure; 77: torch is not installed (ctest's skip code).
 """
@@ -27,7 +29,9 @@ except ImportError:
     print("peer test skipped: python3-torch not installed (apt-get install python3-torch)")
     sys.exit(77)
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import checkpoint_names  # noqa: E402
 import ref_models  # noqa: E402
 
@@ -256,7 +260,43 @@ def run_model(args, name, target, arch, x_path, x, convention):
     info["dev64"] = float(np.abs(got - ref64).max() / np.abs(ref64).max())
     if not np.isfinite(got).all() or not info["dev32"] <= TOLERANCE:
         raise Failure(f"dev vs torch fp32 {info['dev32']:.3e} > {TOLERANCE:g}")
+    if args.ort_node:
+        info["dev_ort"] = onnx_in_ort(args, name, target, weights, x_path, got)
     return info
+
+
+def onnx_in_ort(args, name, target, weights, x_path, hwnas_logits):
+    """hwnas's ONNX export of the same weights, run in ONNX Runtime at batch 2 (the batch is symbolic),
+    against hwnas's logits."""
+    model = os.path.join(args.workdir, f"{name}.onnx")
+    hwnas(args.binary, "export", *target, "--weights", weights, "--format", "onnx", "-o", model)
+    x = np.load(x_path)
+    raw_in, raw_out = os.path.join(args.workdir, "x.f32"), os.path.join(args.workdir, f"{name}.ort.f32")
+    x.astype("<f4").tofile(raw_in)
+    run = subprocess.run(["node", os.path.join(HERE, "ort_run.js"), model, raw_in, ",".join(map(str, x.shape)),
+                          raw_out, str(args.threads)], capture_output=True, text=True,
+                         env={**os.environ, "ORT_NODE": args.ort_node})
+    if run.returncode != 0:
+        raise Failure(f"ONNX Runtime failed on {model}:\n{run.stderr[-2000:]}")
+    got = np.fromfile(raw_out, dtype="<f4").astype(np.float64)
+    if got.size != hwnas_logits.size:
+        raise Failure(f"ONNX Runtime output has {got.size} values, hwnas {hwnas_logits.size}")
+    dev = float(np.abs(got.reshape(hwnas_logits.shape) - hwnas_logits).max() / np.abs(hwnas_logits).max())
+    if not dev <= TOLERANCE:
+        raise Failure(f"ONNX export in ORT vs hwnas: dev {dev:.3e} > {TOLERANCE:g}")
+    return dev
+
+
+def find_ort_node():
+    """onnxruntime-node from $ORT_NODE, the repo's build/peers (tools/peers.sh), or /tmp/ortpeer."""
+    root = os.path.dirname(os.path.dirname(HERE))
+    for c in [os.environ.get("ORT_NODE", ""), os.path.join(root, "build/peers/node_modules/onnxruntime-node"),
+              "/tmp/ortpeer/node_modules/onnxruntime-node"]:
+        if c and os.path.isfile(os.path.join(c, "package.json")):
+            ok = subprocess.run(["node", "-e", f"require({json.dumps(c)})"], capture_output=True)
+            if ok.returncode == 0:
+                return c
+    return ""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -291,6 +331,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads for hwnas run and torch (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    args.ort_node = "" if args.torch_only else find_ort_node()
+    if not args.torch_only and not args.ort_node:
+        print("ONNX Runtime check skipped: onnxruntime-node not found (tools/peers.sh installs it from npm)")
     os.makedirs(args.workdir, exist_ok=True)
 
     gen = torch.Generator().manual_seed(INPUT_SEED)
@@ -318,14 +361,14 @@ def main():
             info = run_model(args, name, target, arch, x_path, x, convention)
             verdict = "ok" if args.torch_only else "PASS"
             dev = "weights check ok" if args.torch_only else \
-                f"dev fp32 {info['dev32']:.2e}  dev fp64 {info['dev64']:.2e}"
-            print(f"{verdict:4} {name:18} max|logit| {info['max']:8.3f}  {dev}  "
-                  f"(torch fp32 vs fp64 {info['torch_dev']:.1e})  torch {info['t32']:.2f}s fp32 + "
-                  f"{info['t64']:.2f}s fp64  [{convention}]")
-            print(f"     {'':18} kinds: {' '.join(kinds)}")
+                f"dev fp32 {info['dev32']:.2e}  dev fp64 {info['dev64']:.2e}" + \
+                (f"  onnx/ORT vs hwnas {info['dev_ort']:.2e}" if "dev_ort" in info else "")
+            print(f"{verdict:4} {name:16} max|logit| {info['max']:6.3f}  {dev}  torch {info['t32']:.2f}s fp32 "
+                  f"+ {info['t64']:.2f}s fp64 (fp32 vs fp64 {info['torch_dev']:.1e})  [{convention}]  "
+                  f"kinds: {' '.join(kinds)}")
         except (Failure, RuntimeError, ValueError, AssertionError) as e:
             failures.append(name)
-            print(f"FAIL {name:18} {e}")
+            print(f"FAIL {name:16} {e}")
         sys.stdout.flush()
     if sampled_kinds:
         missing = [k for k in SAMPLE_MUST_COVER if not any(s.startswith(k) for s in sampled_kinds)]
