@@ -11,7 +11,10 @@ packages=(
 # Extra packages for the test command: clang for the fuzz target, chromium for the report browser
 # test, PyTorch (+ NumPy, PIL) and Node.js for the peer test (tests/peers; ONNX Runtime comes from npm).
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang clang-format chromium python3-torch python3-numpy python3-pil libopenblas0-pthread nodejs npm)
+  packages+=(clang clang-format chromium python3-torch python3-numpy python3-pil libopenblas0-pthread)
+  # Node.js and npm as commands: a nodesource nodejs bundles npm and conflicts with Debian's npm.
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 missing=()
 for p in "${packages[@]}"; do
