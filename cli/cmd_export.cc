@@ -32,8 +32,7 @@ int run_export(const Args& args) {
   const space::Convention names = convention_from_options(vm, arch);
   const prof::RandomWeights random(vm["seed"].as<std::uint64_t>());
   std::unique_ptr<weights::CheckpointWeights> checkpoint;
-  if (vm.count("weights") != 0) checkpoint = open_weights_or_usage_error(vm["weights"].as<std::string>(), arch, names);
-  const space::WeightSource& source = checkpoint ? static_cast<const space::WeightSource&>(*checkpoint) : random;
+  const space::WeightSource& source = weights_from_options(vm, arch, random, checkpoint);
   const std::string out = vm["output"].as<std::string>();
   auto put = weights::write_onnx(out, arch, source, {names, HWNAS_VERSION});
   if (!put) throw RuntimeFailure(put.error().message);

@@ -295,9 +295,7 @@ int run_profile(const Args& args) {
   // Latency does not depend on values: seeded random weights unless --weights gives a checkpoint.
   const prof::RandomWeights random_weights;
   std::unique_ptr<weights::CheckpointWeights> checkpoint;
-  if (vm.count("weights") != 0)
-    checkpoint = open_weights_or_usage_error(vm["weights"].as<std::string>(), arch, convention_from_options(vm, arch));
-  const prof::WeightSource& weights = checkpoint ? static_cast<const prof::WeightSource&>(*checkpoint) : random_weights;
+  const prof::WeightSource& weights = weights_from_options(vm, arch, random_weights, checkpoint);
 
   // The store: a measurement with the same key (arch, this device, backend, batch, dtype, threads,
   // protocol) is reused unless --force. An explicit --chunk or --per-op always measures.

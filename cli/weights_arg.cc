@@ -36,4 +36,12 @@ std::unique_ptr<weights::CheckpointWeights> open_weights_or_usage_error(const st
   return std::move(w).value();
 }
 
+const space::WeightSource& weights_from_options(const po::variables_map& vm, const space::Arch& arch,
+                                                const space::WeightSource& random,
+                                                std::unique_ptr<weights::CheckpointWeights>& checkpoint) {
+  if (vm.count("weights") == 0) return random;
+  checkpoint = open_weights_or_usage_error(vm["weights"].as<std::string>(), arch, convention_from_options(vm, arch));
+  return *checkpoint;
+}
+
 }  // namespace hwnas::cli

@@ -22,4 +22,10 @@ space::Lowered lowered_or_usage_error(const space::Arch& arch);
 std::unique_ptr<weights::CheckpointWeights> open_weights_or_usage_error(const std::string& path,
                                                                         const space::Arch& arch, space::Convention c);
 
+// The weights a command runs with: the checkpoint of --weights (opened into `checkpoint`, checked
+// against the arch) if given, else `random`.
+const space::WeightSource& weights_from_options(const po::variables_map& vm, const space::Arch& arch,
+                                                const space::WeightSource& random,
+                                                std::unique_ptr<weights::CheckpointWeights>& checkpoint);
+
 }  // namespace hwnas::cli

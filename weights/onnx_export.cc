@@ -287,28 +287,13 @@ class Exporter {
       const std::vector<float> mask = shift_mask(x.h, x.w, ws, sft);
       const std::string mask_t = g_.floats(mask, {1, nw, 1, win, win});
       const std::string full = g_.add(g_.reshape(bias, {1, 1, heads, win, win}, p), mask_t, p);  // [1, nW, heads, ..]
-      o = window_attention_masked(q, k, v, win, heads, d, nw, full, p + "attn");
+      o = g_.attention(q, k, v, win, win, heads, d, full, p + "attn", nw);
     } else {
       o = g_.attention(q, k, v, win, win, heads, d, bias, p + "attn");
     }
     std::string out = g_.window_merge(g_.linear(o, p + "attn.proj"), x.h, x.w, D, ws, p);
     if (sft > 0) out = g_.roll(out, x.h, x.w, sft, p);
     return g_.reshape(out, {-1, x.n, D}, p);
-  }
-
-  // Attention over windows where the additive bias depends on the window: q/k/v [B·nW, win, heads·d],
-  // bias [1, nW, heads, win, win].
-  std::string window_attention_masked(const std::string& q, const std::string& k, const std::string& v, i64 win,
-                                      i64 heads, i64 d, i64 nw, const std::string& bias, const std::string& scope) {
-    const std::string qh = g_.transpose(g_.reshape(q, {-1, win, heads, d}, scope), {0, 2, 1, 3}, scope);
-    const std::string kt = g_.transpose(g_.reshape(k, {-1, win, heads, d}, scope), {0, 2, 3, 1}, scope);
-    const std::string vh = g_.transpose(g_.reshape(v, {-1, win, heads, d}, scope), {0, 2, 1, 3}, scope);
-    std::string s =
-        g_.node("Mul", {g_.node("MatMul", {qh, kt}, scope), g_.scalar(1.0f / std::sqrt(static_cast<float>(d)))}, scope);
-    s = g_.reshape(g_.add(g_.reshape(s, {-1, nw, heads, win, win}, scope), bias, scope), {-1, heads, win, win}, scope);
-    const std::string pr = g_.node("Softmax", {s}, scope, {attr("axis", i64{-1})});
-    const std::string o = g_.node("MatMul", {pr, vh}, scope);
-    return g_.reshape(g_.transpose(o, {0, 2, 1, 3}, scope), {-1, win, heads * d}, scope);
   }
 
   // Swin's shift mask [nW, win, win]: 0 within a region, −100 across regions (regions per axis:

@@ -182,13 +182,18 @@ std::string Graph::conv(const std::string& map, const std::string& prefix, i64 k
 }
 
 std::string Graph::attention(const std::string& q, const std::string& k, const std::string& v, i64 nq, i64 nk,
-                             i64 heads, i64 d, const std::string& bias, const std::string& scope) {
+                             i64 heads, i64 d, const std::string& bias, const std::string& scope, i64 windows) {
   const std::string qh = transpose(reshape(q, {-1, nq, heads, d}, scope), {0, 2, 1, 3}, scope);
   const std::string kt = transpose(reshape(k, {-1, nk, heads, d}, scope), {0, 2, 3, 1}, scope);
   const std::string vh = transpose(reshape(v, {-1, nk, heads, d}, scope), {0, 2, 1, 3}, scope);
   std::string s =
       node("Mul", {node("MatMul", {qh, kt}, scope), scalar(1.0f / std::sqrt(static_cast<float>(d)))}, scope);
-  if (!bias.empty()) s = node("Add", {s, bias}, scope);
+  if (!bias.empty() && windows > 0) {
+    s = reshape(node("Add", {reshape(s, {-1, windows, heads, nq, nk}, scope), bias}, scope), {-1, heads, nq, nk},
+                scope);
+  } else if (!bias.empty()) {
+    s = node("Add", {s, bias}, scope);
+  }
   const std::string p = node("Softmax", {s}, scope, {attr("axis", i64{-1})});
   const std::string o = node("MatMul", {p, vh}, scope);
   return reshape(transpose(o, {0, 2, 1, 3}, scope), {-1, nq, heads * d}, scope);

@@ -57,9 +57,10 @@ class Graph {
   // Conv2d `prefix` (weight [O, C/g, k, k], optional bias) on a map.
   std::string conv(const std::string& map, const std::string& prefix, i64 kernel, i64 stride, i64 pad, i64 groups = 1);
   // softmax(q·kᵀ·d^-½ (+ bias))·v with q [B', nq, heads·d], k/v [B', nk, heads·d] → [B', nq, heads·d].
-  // `bias` (optional) broadcasts against the scores [B', heads, nq, nk].
+  // `bias` (optional) broadcasts against the scores [B', heads, nq, nk]; with windows > 0 against the
+  // scores viewed as [B'/windows, windows, heads, nq, nk] (a bias that differs per window).
   std::string attention(const std::string& q, const std::string& k, const std::string& v, i64 nq, i64 nk, i64 heads,
-                        i64 d, const std::string& bias, const std::string& scope);
+                        i64 d, const std::string& bias, const std::string& scope, i64 windows = 0);
   // Grid [B, H, W, C] → windows [B·nW, ws², C] (window-major, row-major inside) and back.
   std::string window_partition(const std::string& grid, i64 h, i64 w, i64 c, i64 ws, const std::string& scope);
   std::string window_merge(const std::string& win, i64 h, i64 w, i64 c, i64 ws, const std::string& scope);
