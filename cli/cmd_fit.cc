@@ -9,6 +9,7 @@
 #include "cli/cost_fit.h"
 #include "cli/cost_options.h"
 #include "cli/db_common.h"
+#include "cli/output_file.h"
 #include "cli/table.h"
 #include "cost_models/model_json.h"
 #include "space/canonical.h"
@@ -33,9 +34,7 @@ int run_fit(const Args& args) {
   print_evaluation(stdout, f);
   fmt::print("stored as cost model v{} in {}\n", f.version, db.path());
   if (vm.count("json") != 0) {
-    std::ofstream out(vm["json"].as<std::string>());
-    out << cost::to_json_text(f.model) << "\n";
-    if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", vm["json"].as<std::string>()));
+    write_output_file(vm["json"].as<std::string>(), cost::to_json_text(f.model) + "\n");
   }
   return kExitOk;
 }

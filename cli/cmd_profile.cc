@@ -1,6 +1,5 @@
 // hwnas profile: time an architecture on this CPU (oneDNN) or a GPU (CUDA), end to end and block by block.
 #include <cstdio>
-#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 #include "cli/arch_arg.h"
 #include "cli/db_common.h"
 #include "cli/options.h"
+#include "cli/output_file.h"
 #include "cli/store_records.h"
 #include "cli/table.h"
 #include "cli/weights_arg.h"
@@ -336,18 +336,14 @@ int run_profile(const Args& args) {
   }
   print_table(*result);
   if (vm.count("json") != 0) {
-    std::ofstream out(vm["json"].as<std::string>());
     json j = result_json(*result);
     j["cached"] = from_cache;
-    out << j.dump(2) << "\n";
-    if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", vm["json"].as<std::string>()));
+    write_output_file(vm["json"].as<std::string>(), j.dump(2) + "\n");
   }
   if (vm.count("trace") != 0) {
     auto trace = prof::chrome_trace(backend, arch, opts.run, weights);
     if (!trace) throw RuntimeFailure(trace.error().message);
-    std::ofstream out(vm["trace"].as<std::string>());
-    out << *trace << "\n";
-    if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", vm["trace"].as<std::string>()));
+    write_output_file(vm["trace"].as<std::string>(), *trace + "\n");
     fmt::print("trace: {} (open in Perfetto or chrome://tracing)\n", vm["trace"].as<std::string>());
   }
   return kExitOk;

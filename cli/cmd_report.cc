@@ -1,12 +1,11 @@
 // hwnas report: one self-contained HTML page comparing what the store holds (search runs, profiled
 // presets and files, cost models, devices), or the JSON/CSV twins of its tables.
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "cli/db_common.h"
+#include "cli/output_file.h"
 #include "cli/report_data.h"
 #include "reports/html.h"
 #include "reports/render.h"
@@ -15,24 +14,6 @@ namespace hwnas::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Written beside the target and renamed over it: a reader never sees half a report.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw RuntimeFailure(fmt::format("{}: cannot write", path.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw RuntimeFailure(fmt::format("{}: cannot write ({})", path.string(), ec.message()));
-}
 
 std::vector<std::string> strings(const po::variables_map& vm, const char* key) {
   return vm.count(key) != 0 ? vm[key].as<std::vector<std::string>>() : std::vector<std::string>{};
@@ -89,18 +70,19 @@ int run_report(const Args& args) {
   const reports::Rendered r = reports::render(data, opts);
 
   if (format == "html") {
-    write_atomically(out, r.html);
+    write_output_file(out, r.html);
     fmt::print(
         "wrote {} ({:.0f} kB): {}\n", out, static_cast<double>(r.html.size()) / 1024,
         r.sections.empty() ? "nothing to report for this selection" : fmt::format("{}", fmt::join(r.sections, ", ")));
   } else if (format == "json") {
-    write_atomically(out, reports::to_json_text(r.tables));
+    write_output_file(out, reports::to_json_text(r.tables));
     fmt::print("wrote {}: {} tables\n", out, r.tables.size());
   } else {
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) throw RuntimeFailure(fmt::format("{}: cannot create the folder ({})", out, ec.message()));
-    for (const reports::Table& t : r.tables) write_atomically(fs::path(out) / (t.id + ".csv"), reports::to_csv(t));
+    for (const reports::Table& t : r.tables)
+      write_output_file((fs::path(out) / (t.id + ".csv")).string(), reports::to_csv(t));
     fmt::print("wrote {} CSV files to {}/\n", r.tables.size(), out);
   }
   fmt::print("  {} device(s), {} architecture(s), {} search run(s), {} cost model(s)\n", data.devices.size(),

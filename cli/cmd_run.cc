@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "cli/arch_arg.h"
+#include "cli/output_file.h"
 #include "cli/weights_arg.h"
 #include "profilers/backends.h"
 #include "weights/eval_transform.h"
 #include "weights/npy.h"
+#include "weights/safetensors.h"
 
 namespace hwnas::cli {
 namespace {
@@ -30,10 +32,6 @@ struct Inputs {
   std::optional<weights::Array> array;
   std::vector<std::string> images;
 };
-
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
 
 bool is_image_name(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
@@ -54,7 +52,7 @@ Inputs inputs_from_options(const po::variables_map& vm, const space::Arch& arch)
     if (shape.size() == 3) shape.insert(shape.begin(), 1);
     if (shape.size() != 4 || !std::equal(chw.begin(), chw.end(), shape.begin() + 1) || shape[0] < 1)
       throw UsageError(fmt::format("{}: shape {} does not fit the architecture's input [N, {}, {}, {}]", path,
-                                   shape_text(a->shape), chw[0], chw[1], chw[2]));
+                                   weights::shape_text(a->shape), chw[0], chw[1], chw[2]));
     a->shape = shape;
     for (std::int64_t i = 0; i < shape[0]; ++i) in.sources.push_back(fmt::format("{}[{}]", path, i));
     in.array = std::move(*a);
@@ -234,16 +232,7 @@ int run_run(const Args& args) {
     if (!put) throw RuntimeFailure(put.error().message);
   }
   if (vm.count("json") != 0) {
-    const std::string path = vm["json"].as<std::string>();
-    const std::string tmp = path + ".tmp";
-    {
-      std::ofstream f(tmp);
-      f << record.dump(1) << "\n";
-      if (!f.flush()) throw RuntimeFailure(fmt::format("{}: cannot write", tmp));
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw RuntimeFailure(fmt::format("{}: {}", path, ec.message()));
+    write_output_file(vm["json"].as<std::string>(), record.dump(1) + "\n");
   }
   return kExitOk;
 }

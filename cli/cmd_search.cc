@@ -2,7 +2,6 @@
 // model screens every candidate (calibrated first when the store has none for this configuration),
 // the finalists are measured for real, and the run is stored as it goes (--resume continues it).
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 #include "cli/cost_options.h"
 #include "cli/db_common.h"
 #include "cli/estimators.h"
+#include "cli/output_file.h"
 #include "cli/search_config.h"
 #include "cli/search_oracle.h"
 #include "cli/search_progress.h"
@@ -137,9 +137,7 @@ json arch_entry(const search::Record& r) {
 }
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text << "\n";
-  if (!out) throw RuntimeFailure(fmt::format("{}: cannot write", path.string()));
+  write_output_file(path.string(), text + "\n");
 }
 
 }  // namespace

@@ -16,10 +16,6 @@
 namespace hwnas::cli {
 namespace {
 
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
-
 std::vector<weights::ExpectedTensor> expected_of(const space::Arch& arch, const po::variables_map& vm,
                                                  space::Convention* used) {
   *used = convention_from_options(vm, arch);
@@ -41,8 +37,8 @@ int weights_list(const Args& args) {
       {{"name", Table::Align::left}, {"shape", Table::Align::left}, {"elements"}, {"hwnas name", Table::Align::left}});
   std::int64_t total = 0;
   for (const weights::ExpectedTensor& e : expected) {
-    t.add_row(
-        {e.name, shape_text(e.spec.shape), std::to_string(e.spec.numel()), e.name == e.spec.name ? "" : e.spec.name});
+    t.add_row({e.name, weights::shape_text(e.spec.shape), std::to_string(e.spec.numel()),
+               e.name == e.spec.name ? "" : e.spec.name});
     total += e.spec.numel();
   }
   t.print(stdout);

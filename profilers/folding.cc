@@ -2,45 +2,26 @@
 
 #include <cmath>
 
+#include "space/window_geometry.h"
+
 namespace hwnas::prof {
 
 std::vector<float> relative_bias(const std::vector<float>& table, std::int64_t heads, std::int64_t H, std::int64_t W) {
   const std::int64_t L = H * W;
+  const std::vector<std::int64_t> index = space::rel_pos_index(H, W);
   std::vector<float> bias(static_cast<std::size_t>(heads * L * L));
-  for (std::int64_t i = 0; i < L; ++i)
-    for (std::int64_t j = 0; j < L; ++j) {
-      const std::int64_t idx = (i / W - j / W + H - 1) * (2 * W - 1) + (i % W - j % W + W - 1);
-      for (std::int64_t h = 0; h < heads; ++h)
-        bias[static_cast<std::size_t>((h * L + i) * L + j)] = table[static_cast<std::size_t>(idx * heads + h)];
-    }
+  for (std::int64_t i = 0; i < L * L; ++i)
+    for (std::int64_t h = 0; h < heads; ++h)
+      bias[static_cast<std::size_t>(h * L * L + i)] =
+          table[static_cast<std::size_t>(index[static_cast<std::size_t>(i)] * heads + h)];
   return bias;
 }
-
-namespace {
-
-// 0 inside a region of the rolled map, -100 across regions.
-std::vector<float> swin_mask(std::int64_t H, std::int64_t W, std::int64_t w, std::int64_t shift) {
-  auto region = [&](std::int64_t p, std::int64_t n) { return p < n - w ? 0 : (p < n - shift ? 1 : 2); };
-  const std::int64_t nwc = W / w, nw = (H / w) * nwc, L = w * w;
-  std::vector<float> mask(static_cast<std::size_t>(nw * L * L));
-  for (std::int64_t win = 0; win < nw; ++win)
-    for (std::int64_t i = 0; i < L; ++i)
-      for (std::int64_t j = 0; j < L; ++j) {
-        const std::int64_t pi = (win / nwc) * w + i / w, qi = (win % nwc) * w + i % w;
-        const std::int64_t pj = (win / nwc) * w + j / w, qj = (win % nwc) * w + j % w;
-        const bool same = region(pi, H) == region(pj, H) && region(qi, W) == region(qj, W);
-        mask[static_cast<std::size_t>((win * L + i) * L + j)] = same ? 0.f : -100.f;
-      }
-  return mask;
-}
-
-}  // namespace
 
 std::vector<float> window_bias(const std::vector<float>& table, std::int64_t heads, std::int64_t H, std::int64_t W,
                                std::int64_t w, std::int64_t shift) {
   const std::int64_t L = w * w, nw = (H / w) * (W / w), groups = shift > 0 ? nw : 1;
   const auto rel = relative_bias(table, heads, w, w);
-  const std::vector<float> mask = shift > 0 ? swin_mask(H, W, w, shift) : std::vector<float>{};
+  const std::vector<float> mask = shift > 0 ? space::shift_mask(H, W, w, shift) : std::vector<float>{};
   std::vector<float> bias(static_cast<std::size_t>(groups * heads * L * L));
   for (std::int64_t g = 0; g < groups; ++g)
     for (std::int64_t h = 0; h < heads; ++h)

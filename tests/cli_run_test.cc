@@ -15,6 +15,7 @@
 #include "reference/reference.h"
 #include "space/arch_json.h"
 #include "weights/npy.h"
+#include "weights/safetensors.h"
 
 namespace {
 
@@ -99,6 +100,56 @@ TEST(CliRun, BadInputsAreOneLineErrorsAndWriteNothing) {
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
     EXPECT_FALSE(std::filesystem::exists(out)) << b.args;
   }
+}
+
+// export --format pytorch of a timm-named checkpoint: the weights file beside the module holds the
+// same tensors under hwnas's names (the module's state_dict keys).
+TEST(CliExport, PytorchWeightsAreTheCheckpointsUnderHwnasNames) {
+  const std::string w = tmp("pt_dt.safetensors"), py = tmp("pt_dt_module.py");
+  ASSERT_EQ(run("weights init --preset deit-tiny --seed 7 -o " + w).code, 0);
+  const CliRun r = run("export --preset deit-tiny --weights " + w + " --format pytorch -o " + py);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(read_text(py).find("class Net(nn.Module):"), std::string::npos);
+  auto in = weights::SafetensorsFile::open(w);
+  auto out = weights::SafetensorsFile::open(tmp("pt_dt_module.safetensors"));
+  ASSERT_TRUE(in && out);
+  ASSERT_EQ(out->tensors().size(), in->tensors().size());
+  for (const auto& [timm, hw] :
+       {std::pair<const char*, const char*>{"blocks.3.attn.qkv.weight", "stages.0.blocks.3.attn.qkv.weight"},
+        {"patch_embed.proj.bias", "stem.proj.bias"},
+        {"cls_token", "stem.cls_token"},
+        {"head.weight", "head.fc.weight"}}) {
+    const auto* a = in->find(timm);
+    const auto* b = out->find(hw);
+    ASSERT_TRUE(a && b) << timm;
+    std::vector<float> va(static_cast<std::size_t>(a->numel())), vb(va.size());
+    ASSERT_EQ(b->numel(), a->numel());
+    ASSERT_TRUE(in->read_f32(*a, va) && out->read_f32(*b, vb));
+    EXPECT_EQ(va, vb) << timm;
+  }
+}
+
+TEST(CliExport, BadInputsAreOneLineErrorsAndWriteNothing) {
+  const std::string w = tmp("ex_dt.safetensors"), py = tmp("never_module.py");
+  ASSERT_EQ(run("weights init --preset deit-tiny -o " + w).code, 0);
+  struct Bad {
+    std::string args, says;
+  };
+  const Bad bad[] = {
+      {"export --preset deit-tiny --format pytorch -o " + tmp("never.onnx"), "a PyTorch export is a .py file"},
+      {"export --preset deit-tiny --format tflite -o " + py, "--format: must be onnx or pytorch"},
+      {"export --preset deit-small --weights " + w + " --format pytorch -o " + py,
+       "mis-shaped: patch_embed.proj.weight"},
+      {"export --preset deit-tiny --format pytorch", "-o OUT is required"},
+  };
+  for (const Bad& b : bad) {
+    const CliRun r = run(b.args);
+    EXPECT_EQ(r.code, 2) << b.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(b.says), std::string::npos) << b.args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+  for (const char* f : {"never_module.py", "never_module.safetensors", "never.onnx", "never.safetensors"})
+    EXPECT_FALSE(std::filesystem::exists(tmp(f))) << f;
 }
 
 }  // namespace

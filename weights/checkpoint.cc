@@ -6,13 +6,6 @@
 #include <fmt/format.h>
 
 namespace hwnas::weights {
-namespace {
-
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
-
-}  // namespace
 
 std::vector<ExpectedTensor> expected_tensors(const space::Lowered& net, space::Convention c) {
   std::vector<ExpectedTensor> out;

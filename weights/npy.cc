@@ -1,15 +1,15 @@
 #include "weights/npy.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
+
+#include "weights/atomic_file.h"
 
 namespace hwnas::weights {
 namespace {
@@ -139,21 +139,13 @@ Result<bool> write_npy(const std::string& path, const std::vector<std::int64_t>&
   const std::size_t total = (10 + header.size() + 1 + 63) / 64 * 64;
   header.append(total - 10 - header.size() - 1, ' ');
   header.push_back('\n');
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return fail(tmp, fmt::format("cannot write: {}", std::strerror(errno)));
+  return write_atomically(path, [&](std::ostream& out) {
     out.write(kMagic.data(), static_cast<std::streamsize>(kMagic.size()));
     const char ver[4] = {1, 0, static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
     out.write(ver, 4);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
-    if (!out.flush()) return fail(tmp, "write failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail(path, "cannot rename into place: " + ec.message());
-  return true;
+  });
 }
 
 }  // namespace hwnas::weights

@@ -1,7 +1,5 @@
 #include "weights/onnx_export.h"
 
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -10,6 +8,8 @@
 
 #include "space/ops.h"
 #include "space/params.h"
+#include "space/window_geometry.h"
+#include "weights/atomic_file.h"
 #include "weights/onnx_graph.h"
 
 namespace hwnas::weights {
@@ -216,12 +216,8 @@ class Exporter {
   // [(2gh−1)(2gw−1), heads] at index (Δrow + gh − 1)(2gw − 1) + (Δcol + gw − 1).
   std::string rel_pos_bias(const std::string& table, i64 heads, i64 gh, i64 gw, const std::string& scope) {
     const i64 N = gh * gw;
-    std::vector<i64> idx(static_cast<std::size_t>(N * N));
-    for (i64 i = 0; i < N; ++i)
-      for (i64 j = 0; j < N; ++j)
-        idx[static_cast<std::size_t>(i * N + j)] =
-            (i / gw - j / gw + gh - 1) * (2 * gw - 1) + (i % gw - j % gw + gw - 1);
-    const std::string gathered = g_.node("Gather", {g_.param(table), g_.ints(idx)}, scope, {attr("axis", i64{0})});
+    const std::string gathered =
+        g_.node("Gather", {g_.param(table), g_.ints(space::rel_pos_index(gh, gw))}, scope, {attr("axis", i64{0})});
     return g_.reshape(g_.transpose(g_.reshape(gathered, {N, N, heads}, scope), {2, 0, 1}, scope), {1, heads, N, N},
                       scope);
   }
@@ -284,7 +280,7 @@ class Exporter {
     std::string o;
     if (sft > 0) {
       // The mask differs per window: scores [B·nW, heads, win, win] viewed as [B, nW, heads, win, win].
-      const std::vector<float> mask = shift_mask(x.h, x.w, ws, sft);
+      const std::vector<float> mask = space::shift_mask(x.h, x.w, ws, sft);
       const std::string mask_t = g_.floats(mask, {1, nw, 1, win, win});
       const std::string full = g_.add(g_.reshape(bias, {1, 1, heads, win, win}, p), mask_t, p);  // [1, nW, heads, ..]
       o = g_.attention(q, k, v, win, win, heads, d, full, p + "attn", nw);
@@ -294,24 +290,6 @@ class Exporter {
     std::string out = g_.window_merge(g_.linear(o, p + "attn.proj"), x.h, x.w, D, ws, p);
     if (sft > 0) out = g_.roll(out, x.h, x.w, sft, p);
     return g_.reshape(out, {-1, x.n, D}, p);
-  }
-
-  // Swin's shift mask [nW, win, win]: 0 within a region, −100 across regions (regions per axis:
-  // [0, n − ws), [n − ws, n − shift), [n − shift, n)).
-  static std::vector<float> shift_mask(i64 h, i64 w, i64 ws, i64 shift) {
-    auto region = [&](i64 pos, i64 n) { return pos < n - ws ? 0 : (pos < n - shift ? 1 : 2); };
-    const i64 N = ws * ws;
-    std::vector<float> mask;
-    mask.reserve(static_cast<std::size_t>((h / ws) * (w / ws) * N * N));
-    for (i64 wy = 0; wy < h / ws; ++wy)
-      for (i64 wx = 0; wx < w / ws; ++wx)
-        for (i64 a = 0; a < N; ++a)
-          for (i64 b = 0; b < N; ++b) {
-            const i64 la = region(wy * ws + a / ws, h) * 3 + region(wx * ws + a % ws, w);
-            const i64 lb = region(wy * ws + b / ws, h) * 3 + region(wx * ws + b % ws, w);
-            mask.push_back(la == lb ? 0.0f : -100.0f);
-          }
-    return mask;
   }
 
   // The FFN branch, or "" when there is none.
@@ -408,15 +386,9 @@ Result<bool> write_onnx(const std::string& path, const space::Arch& arch, const 
                         const OnnxExport& opts) {
   auto model = build_onnx(arch, weights, opts);
   if (!model) return model.error();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !model->SerializeToOstream(&out) || !out.flush()) return Error{fmt::format("{}: cannot write", tmp)};
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Error{fmt::format("{}: cannot rename into place: {}", path, ec.message())};
-  return true;
+  return write_atomically(path, [&](std::ostream& out) {
+    if (!model->SerializeToOstream(&out)) out.setstate(std::ios::failbit);
+  });
 }
 
 }  // namespace hwnas::weights

@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <fcntl.h>
@@ -15,6 +12,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "weights/atomic_file.h"
 
 namespace hwnas::weights {
 namespace {
@@ -45,11 +44,11 @@ Error fail(const std::string& source, const std::string& what) {
   return Error{source + ": " + what};
 }
 
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  return fmt::format("[{}]", fmt::join(s, ", "));
-}
-
 }  // namespace
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 std::string_view name_of(DType d) {
   switch (d) {
@@ -260,9 +259,7 @@ Status write_safetensors(const std::string& path, std::span<const TensorToWrite>
   std::string text = header.dump();
   text.append((8 - (8 + text.size()) % 8) % 8, ' ');  // the data starts 8-byte aligned
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  auto put = write_atomically(path, [&](std::ostream& out) {
     const std::uint64_t n = text.size();
     out.write(reinterpret_cast<const char*>(&n), 8);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
@@ -279,18 +276,8 @@ Status write_safetensors(const std::string& path, std::span<const TensorToWrite>
       }
       out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
     }
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return fail(path, "cannot write");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    return fail(path, "cannot write: " + ec.message());
-  }
+  });
+  if (!put) return put.error();
   return Ok{};
 }
 

@@ -82,6 +82,9 @@ struct TensorToWrite {
 Status write_safetensors(const std::string& path, std::span<const TensorToWrite> tensors,
                          const std::map<std::string, std::string>& metadata = {});
 
+// "[3, 224, 224]": how shapes read in messages and tables.
+std::string shape_text(const std::vector<std::int64_t>& shape);
+
 // Element conversions, exact for every finite value and for inf/NaN.
 float f16_to_f32(std::uint16_t h);
 float bf16_to_f32(std::uint16_t b);

@@ -8,13 +8,17 @@ JSON, check that its state_dict names/shapes are exactly `hwnas weights list --n
 checkpoint_names.py maps them onto the default-convention names of `hwnas weights list`, fill every
 tensor with seeded random values at realistic scales, save them as safetensors in the model's
 default convention, run torch in float32 and float64, run `hwnas run` on the same input and
-compare the logits: dev = max|hwnas − torch| / max|torch| must be ≤ 1e-4.
+compare the logits: dev = max|hwnas − torch| / max|torch| must be ≤ 1e-4 (bf16, where the CPU has
+it: ≤ 5e-2).
 Then `hwnas export --format onnx` of the same weights runs in ONNX Runtime (onnxruntime-node, where
-found) and must agree with hwnas's logits to the same tolerance.
+found) and must agree with hwnas's logits to the same tolerance, and `hwnas export --format pytorch`
+(hwnas's own module source, not ref_models.py) must load its safetensors with strict keys and agree
+with hwnas's logits too.
 --torch-only skips `hwnas run` and checks every weights file with `hwnas weights check` instead.
 Exit 0: all pass; 1: a failure; 77: torch is not installed (ctest's skip code).
 """
 import argparse
+import importlib.util
 import json
 import os
 import struct
@@ -36,6 +40,9 @@ import checkpoint_names  # noqa: E402
 import ref_models  # noqa: E402
 
 TOLERANCE = 1e-4
+# bf16 (oneDNN on AVX512_BF16 CPUs): activations and weights rounded to 8 significant bits, fp32
+# accumulation; the logits are compared with torch fp32 relative to their max magnitude.
+BF16_TOLERANCE = 5e-2
 INPUT_SEED = 20261203
 WEIGHT_SEED = 1234
 
@@ -260,9 +267,50 @@ def run_model(args, name, target, arch, x_path, x, convention):
     info["dev64"] = float(np.abs(got - ref64).max() / np.abs(ref64).max())
     if not np.isfinite(got).all() or not info["dev32"] <= TOLERANCE:
         raise Failure(f"dev vs torch fp32 {info['dev32']:.3e} > {TOLERANCE:g}")
+    if args.bf16:
+        info["dev_bf16"] = bf16_run(args, name, target, weights, x_path, ref32)
     if args.ort_node:
         info["dev_ort"] = onnx_in_ort(args, name, target, weights, x_path, got)
+    info["dev_pt"] = pytorch_export(args, name, target, weights, x, got)
     return info
+
+
+def bf16_run(args, name, target, weights, x_path, ref32):
+    """`hwnas run --dtype bf16` against torch fp32; on a CPU without native bf16 hwnas refuses
+    (exit 2, "bf16 needs native AVX512_BF16"), and the bf16 check is skipped for the whole run."""
+    out_path = os.path.join(args.workdir, f"{name}.bf16.npy")
+    run = hwnas(args.binary, "run", *target, "--weights", weights, "--input", x_path, "--logits", out_path,
+                "--threads", str(args.threads), "--dtype", "bf16", check=False)
+    if run.returncode == 2 and "bf16 needs" in run.stderr:
+        print(f"bf16 check skipped: {run.stderr.strip()}")
+        args.bf16 = False
+        return None
+    if run.returncode != 0:
+        raise Failure(f"hwnas run --dtype bf16 failed ({run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
+    got = np.load(out_path).astype(np.float64)
+    dev = float(np.abs(got - ref32).max() / np.abs(ref32).max())
+    if not dev <= BF16_TOLERANCE:
+        raise Failure(f"bf16 dev vs torch fp32 {dev:.3e} > {BF16_TOLERANCE:g}")
+    return dev
+
+
+def pytorch_export(args, name, target, weights, x, hwnas_logits):
+    """hwnas's PyTorch export of the same weights: the generated module, imported from its file,
+    loads the safetensors written beside it (load_state_dict, strict) and runs in float32."""
+    py = os.path.join(args.workdir, f"{name.replace('-', '_')}_export.py")
+    hwnas(args.binary, "export", *target, "--weights", weights, "--format", "pytorch", "-o", py)
+    spec = importlib.util.spec_from_file_location(f"export_{name.replace('-', '_')}", py)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.load()
+    with torch.inference_mode():
+        got = model(torch.from_numpy(x)).double().numpy()
+    if got.shape != hwnas_logits.shape:
+        raise Failure(f"PyTorch export gives shape {got.shape}, hwnas {hwnas_logits.shape}")
+    dev = float(np.abs(got - hwnas_logits).max() / np.abs(hwnas_logits).max())
+    if not dev <= TOLERANCE:
+        raise Failure(f"PyTorch export vs hwnas: dev {dev:.3e} > {TOLERANCE:g}")
+    return dev
 
 
 def onnx_in_ort(args, name, target, weights, x_path, hwnas_logits):
@@ -332,6 +380,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     args.ort_node = "" if args.torch_only else find_ort_node()
+    args.bf16 = not args.torch_only
     if not args.torch_only and not args.ort_node:
         print("ONNX Runtime check skipped: onnxruntime-node not found (tools/peers.sh installs it from npm)")
     os.makedirs(args.workdir, exist_ok=True)
@@ -362,7 +411,9 @@ def main():
             verdict = "ok" if args.torch_only else "PASS"
             dev = "weights check ok" if args.torch_only else \
                 f"dev fp32 {info['dev32']:.2e}  dev fp64 {info['dev64']:.2e}" + \
-                (f"  onnx/ORT vs hwnas {info['dev_ort']:.2e}" if "dev_ort" in info else "")
+                (f"  onnx/ORT vs hwnas {info['dev_ort']:.2e}" if "dev_ort" in info else "") + \
+                (f"  pytorch export vs hwnas {info['dev_pt']:.2e}" if "dev_pt" in info else "") + \
+                (f"  bf16 vs torch {info['dev_bf16']:.2e}" if info.get("dev_bf16") is not None else "")
             print(f"{verdict:4} {name:16} max|logit| {info['max']:6.3f}  {dev}  torch {info['t32']:.2f}s fp32 "
                   f"+ {info['t64']:.2f}s fp64 (fp32 vs fp64 {info['torch_dev']:.1e})  [{convention}]  "
                   f"kinds: {' '.join(kinds)}")
