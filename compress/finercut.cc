@@ -1,0 +1,110 @@
+#include "compress/finercut.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "space/validate.h"
+
+namespace hwnas::compress {
+namespace {
+
+constexpr double kMinSavingMs = 1e-3;  // a removal that saves less is scored as if it saved this
+
+double predict(const FinercutConfig& cfg, const space::Arch& original, const std::vector<Sublayer>& removed) {
+  if (!cfg.predict_ms) return 0;
+  auto a = space::validate(without(original, removed));
+  return a ? cfg.predict_ms(*a) : std::numeric_limits<double>::infinity();
+}
+
+bool done(const FinercutConfig& cfg, const FinercutResult& r, std::size_t left) {
+  if (left == 0) return true;
+  if (cfg.max_steps > 0 && r.steps.size() >= cfg.max_steps) return true;
+  return cfg.budget_ms > 0 && !r.steps.empty() && r.steps.back().predicted_ms <= cfg.budget_ms;
+}
+
+}  // namespace
+
+std::string_view name_of(Method m) {
+  switch (m) {
+    case Method::greedy: return "greedy";
+    case Method::oneshot: return "oneshot";
+    case Method::latency: return "latency";
+  }
+  return "?";
+}
+
+std::optional<Method> method_from(std::string_view s) {
+  for (Method m : {Method::greedy, Method::oneshot, Method::latency})
+    if (name_of(m) == s) return m;
+  return std::nullopt;
+}
+
+std::vector<Sublayer> removed_by(const FinercutResult& r, std::size_t k) {
+  std::vector<Sublayer> out;
+  for (std::size_t i = 0; i < k && i < r.steps.size(); ++i) out.push_back(r.steps[i].removed);
+  return out;
+}
+
+Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
+  const space::Arch& arch = fidelity.arch();
+  FinercutResult r;
+  r.candidates = removable_sublayers(arch);
+  r.original_ms = predict(cfg, arch, {});
+  std::vector<Sublayer> removed, left = r.candidates;
+  if (auto st = fidelity.set_base({}); !st) return st.error();
+
+  if (cfg.method == Method::oneshot) {
+    // Score every candidate alone against the original, then remove in score order.
+    std::vector<std::pair<double, std::size_t>> scored;
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      auto d = fidelity.distance({left[i]});
+      if (!d) return d.error();
+      ++r.evaluations;
+      scored.push_back({*d, i});
+    }
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [score, i] : scored) {
+      if (done(cfg, r, left.size() - r.steps.size())) break;
+      removed.push_back(left[i]);
+      auto d = fidelity.distance(removed);
+      if (!d) return d.error();
+      ++r.evaluations;
+      r.steps.push_back({left[i], *d, predict(cfg, arch, removed), score});
+      if (cfg.on_step) cfg.on_step(r.steps.back(), r.steps.size(), scored.size());
+      if (auto st = fidelity.set_base(removed); !st) return st.error();
+    }
+    return r;
+  }
+
+  double current = 0, current_ms = r.original_ms;
+  while (!done(cfg, r, left.size())) {
+    std::size_t best = 0;
+    double best_score = std::numeric_limits<double>::infinity(), best_d = 0, best_ms = 0;
+    for (std::size_t i = 0; i < left.size(); ++i) {
+      std::vector<Sublayer> trial = removed;
+      trial.push_back(left[i]);
+      auto d = fidelity.distance(trial);
+      if (!d) return d.error();
+      ++r.evaluations;
+      double score = *d, ms = 0;
+      if (cfg.method == Method::latency || cfg.predict_ms) ms = predict(cfg, arch, trial);
+      if (cfg.method == Method::latency) score = (*d - current) / std::max(current_ms - ms, kMinSavingMs);
+      if (score < best_score) {  // ties: the earlier sublayer in network order
+        best_score = score;
+        best = i;
+        best_d = *d;
+        best_ms = ms;
+      }
+    }
+    removed.push_back(left[best]);
+    r.steps.push_back({left[best], best_d, best_ms, best_score});
+    if (cfg.on_step) cfg.on_step(r.steps.back(), r.steps.size(), left.size());
+    left.erase(left.begin() + static_cast<std::ptrdiff_t>(best));
+    current = best_d;
+    current_ms = best_ms;
+    if (auto st = fidelity.set_base(removed); !st) return st.error();
+  }
+  return r;
+}
+
+}  // namespace hwnas::compress

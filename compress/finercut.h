@@ -1,0 +1,53 @@
+// FinerCut (SEEDS.md §5) on the device, without training: remove attention and FFN sublayers one at
+// a time, each time the one whose removal moves the outputs least.
+//   greedy   the paper's iterative algorithm: every remaining candidate is tried on top of the
+//            sublayers removed so far; the one with the smallest distance goes. O((2L)²) passes.
+//   oneshot  each candidate scored once, alone; removed in the order of those scores.
+//   latency  hwnas's latency-aware greedy: the candidate with the smallest distance increase per
+//            millisecond saved (the saving predicted by the latency model) goes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "compress/fidelity.h"
+#include "compress/sublayers.h"
+#include "space/arch.h"
+
+namespace hwnas::compress {
+
+enum class Method : std::uint8_t { greedy, oneshot, latency };
+std::string_view name_of(Method m);
+std::optional<Method> method_from(std::string_view s);
+
+struct Step {
+  Sublayer removed;
+  double distance = 0;      // of the network after this step (everything up to it removed)
+  double predicted_ms = 0;  // latency model's prediction after this step
+  double score = 0;         // what the step was chosen by (distance, or increase per ms saved)
+};
+
+struct FinercutConfig {
+  Method method = Method::greedy;
+  std::size_t max_steps = 0;                             // stop after this many removals (0: until nothing is left)
+  double budget_ms = 0;                                  // > 0: stop at the first step predicted within it
+  std::function<double(const space::Arch&)> predict_ms;  // latency model (required for latency, budget)
+  std::function<void(const Step&, std::size_t step, std::size_t candidates_tried)> on_step;  // progress
+};
+
+struct FinercutResult {
+  std::vector<Sublayer> candidates;  // every removable sublayer of the original
+  double original_ms = 0;            // predicted for the original (0 without a latency model)
+  std::vector<Step> steps;           // the removal order
+  std::size_t evaluations = 0;       // networks whose distance was computed
+};
+
+Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg);
+
+// The sublayers removed by the first `k` steps.
+std::vector<Sublayer> removed_by(const FinercutResult& r, std::size_t k);
+
+}  // namespace hwnas::compress
