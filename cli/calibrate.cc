@@ -282,4 +282,23 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
   return st;
 }
 
+StoredModel calibrated_model(prof::Backend& backend, store::Store& db, const CostKey& key, double budget_s,
+                             std::FILE* progress) {
+  CalibrateOptions co;
+  co.budget_s = budget_s;
+  co.eval_samples = 0;
+  co.eval_presets = false;
+  if (progress != nullptr)
+    fmt::print(progress,
+               "no cost model in {} for {}, backend {}, batch {}, {}: calibrating for {:.1f} min first "
+               "('hwnas calibrate' makes a better one)\n",
+               db.path(), key.model.device_model, key.model.backend, key.model.batch, key.model.dtype, budget_s / 60);
+  calibrate(backend, db, key, default_holdout(), co, progress);
+  const FitOutcome f = fit_and_store(db, key, default_holdout());
+  // Read back from the store: what a later run finds is exactly what this one uses.
+  auto model = find_stored_model(db, key, f.version);
+  if (!model) throw RuntimeFailure(fmt::format("cost model v{} vanished from {}", f.version, db.path()));
+  return *model;
+}
+
 }  // namespace hwnas::cli

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/cost_data.h"
+#include "cli/cost_fit.h"
 #include "profilers/backend.h"
 #include "store/store.h"
 
@@ -35,5 +36,11 @@ struct CalibrateStats {
 
 CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey& key, const cost::Holdout& holdout,
                          const CalibrateOptions& opts, std::FILE* progress);
+
+// For commands that need a cost model where the store has none (search, compress): calibrates for
+// `budget_s` (training units only, no held-out set), fits, stores and returns the model, saying so
+// on `progress` (may be null).
+StoredModel calibrated_model(prof::Backend& backend, store::Store& db, const CostKey& key, double budget_s,
+                             std::FILE* progress);
 
 }  // namespace hwnas::cli

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/arch_arg.h"
+#include "cli/inputs_arg.h"
 #include "cli/output_file.h"
 #include "cli/weights_arg.h"
 #include "profilers/backends.h"
@@ -25,62 +26,6 @@ namespace hwnas::cli {
 namespace {
 
 using nlohmann::json;
-
-// Where the inputs come from: one .npy array, or image files decoded a batch at a time.
-struct Inputs {
-  std::vector<std::string> sources;  // one per input: "x.npy[3]" or the image path
-  std::optional<weights::Array> array;
-  std::vector<std::string> images;
-};
-
-bool is_image_name(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
-
-Inputs inputs_from_options(const po::variables_map& vm, const space::Arch& arch) {
-  const int given = static_cast<int>(vm.count("input") + vm.count("image") + vm.count("images"));
-  if (given != 1) throw UsageError("give exactly one of --input T.npy, --image FILE..., --images DIR");
-  Inputs in;
-  const std::vector<std::int64_t> chw = {arch.input.channels, arch.input.height, arch.input.width};
-  if (vm.count("input") != 0) {
-    const std::string path = vm["input"].as<std::string>();
-    auto a = weights::read_npy(path);
-    if (!a) throw UsageError(a.error().message);
-    std::vector<std::int64_t> shape = a->shape;
-    if (shape.size() == 3) shape.insert(shape.begin(), 1);
-    if (shape.size() != 4 || !std::equal(chw.begin(), chw.end(), shape.begin() + 1) || shape[0] < 1)
-      throw UsageError(fmt::format("{}: shape {} does not fit the architecture's input [N, {}, {}, {}]", path,
-                                   weights::shape_text(a->shape), chw[0], chw[1], chw[2]));
-    a->shape = shape;
-    for (std::int64_t i = 0; i < shape[0]; ++i) in.sources.push_back(fmt::format("{}[{}]", path, i));
-    in.array = std::move(*a);
-    return in;
-  }
-  if (arch.input.channels != 3)
-    throw UsageError(
-        fmt::format("images give 3 channels; the architecture takes {} (use --input T.npy)", arch.input.channels));
-  if (arch.input.height != arch.input.width)
-    throw UsageError(
-        fmt::format("timm's evaluation transform makes square inputs; the architecture takes {}x{} "
-                    "(use --input T.npy)",
-                    arch.input.height, arch.input.width));
-  if (vm.count("image") != 0) {
-    in.images = vm["image"].as<std::vector<std::string>>();
-  } else {
-    const std::string dir = vm["images"].as<std::string>();
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) throw UsageError(fmt::format("--images {}: not a directory", dir));
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
-      if (e.is_regular_file() && is_image_name(e.path())) in.images.push_back(e.path().string());
-    if (ec) throw UsageError(fmt::format("--images {}: {}", dir, ec.message()));
-    std::sort(in.images.begin(), in.images.end());
-    if (in.images.empty()) throw UsageError(fmt::format("--images {}: no .jpg, .jpeg or .png files", dir));
-  }
-  in.sources = in.images;
-  return in;
-}
 
 std::vector<std::string> read_labels(const std::string& path, std::int64_t classes) {
   std::ifstream f(path);
@@ -190,15 +135,8 @@ int run_run(const Args& args) {
     const std::int64_t count = std::min(cfg.batch, n - first);
     std::fill(x.begin(), x.end(), 0.0f);  // a short last batch runs padded with zeros
     for (std::int64_t i = 0; i < count; ++i) {
-      std::span<float> dst(x.data() + i * per_input, static_cast<std::size_t>(per_input));
-      if (in.array) {
-        const auto* src = in.array->values.data() + (first + i) * per_input;
-        std::copy(src, src + per_input, dst.begin());
-      } else {
-        auto img = weights::read_image(in.images[static_cast<std::size_t>(first + i)]);
-        if (!img) throw UsageError(img.error().message);
-        weights::apply(transform, *img, dst);
-      }
+      load_input(in, first + i, transform,
+                 std::span<float>(x.data() + i * per_input, static_cast<std::size_t>(per_input)));
     }
     net.set_input(x);
     net.run();

@@ -268,19 +268,8 @@ int run_search(const Args& args) {
     if (cfg.model_version != 0)
       throw RuntimeFailure(fmt::format("--resume {}: cost model v{} of the run is no longer in {}", run_id,
                                        cfg.model_version, db.path()));
-    CalibrateOptions co;
-    co.budget_s = vm["calibrate-min"].as<double>() * 60;
-    co.eval_samples = 0;
-    co.eval_presets = false;
-    note(fmt::format(
-        "no cost model in {} for {}, backend {}, batch {}, {}: calibrating for {:.1f} min first "
-        "('hwnas calibrate' makes a better one)",
-        db.path(), key.model.device_model, key.model.backend, key.model.batch, key.model.dtype, co.budget_s / 60));
-    calibrate(backend, db, key, default_holdout(), co, mode == ProgressMode::quiet ? nullptr : stderr);
-    const FitOutcome f = fit_and_store(db, key, default_holdout());
-    // Read back from the store: a resumed run predicts with exactly what this one does.
-    model = find_stored_model(db, key, f.version);
-    if (!model) throw RuntimeFailure(fmt::format("cost model v{} vanished from {}", f.version, db.path()));
+    model = calibrated_model(backend, db, key, vm["calibrate-min"].as<double>() * 60,
+                             mode == ProgressMode::quiet ? nullptr : stderr);
   }
   cfg.model_version = model->version;
   SearchOracle oracle(backend, db, key, model->model);

@@ -106,20 +106,11 @@ int weights_init(const Args& args) {
   space::Convention c{};
   const auto expected = expected_of(arch, vm, &c);
   const prof::RandomWeights random(vm["seed"].as<std::uint64_t>());
-  std::vector<std::vector<float>> values(expected.size());
-  std::vector<weights::TensorToWrite> tensors;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    values[i].resize(static_cast<std::size_t>(expected[i].spec.numel()));
-    random.fill(expected[i].spec, values[i]);
-    // BatchNorm statistics stay fp32 whatever the dtype (as PyTorch keeps buffers).
-    const bool buffer = !expected[i].spec.trainable;
-    tensors.push_back({expected[i].name, expected[i].spec.shape, values[i], buffer ? weights::DType::f32 : dtype});
-  }
   const std::string out = vm["output"].as<std::string>();
-  auto put =
-      weights::write_safetensors(out, tensors, {{"format", "pt"}, {"hwnas_names", std::string(space::name_of(c))}});
+  auto put = weights::write_checkpoint(out, lowered_or_usage_error(arch), c, random, dtype,
+                                       {{"format", "pt"}, {"hwnas_names", std::string(space::name_of(c))}});
   if (!put) throw RuntimeFailure(put.error().message);
-  fmt::print("wrote {}: {} tensors ({} names, {}, seed {})\n", out, tensors.size(), space::name_of(c), dt,
+  fmt::print("wrote {}: {} tensors ({} names, {}, seed {})\n", out, expected.size(), space::name_of(c), dt,
              vm["seed"].as<std::uint64_t>());
   return kExitOk;
 }

@@ -50,5 +50,6 @@ int run_report(const Args& args);
 int run_weights(const Args& args);
 int run_run(const Args& args);
 int run_export(const Args& args);
+int run_compress(const Args& args);
 
 }  // namespace hwnas::cli

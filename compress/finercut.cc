@@ -19,7 +19,8 @@ double predict(const FinercutConfig& cfg, const space::Arch& original, const std
 bool done(const FinercutConfig& cfg, const FinercutResult& r, std::size_t left) {
   if (left == 0) return true;
   if (cfg.max_steps > 0 && r.steps.size() >= cfg.max_steps) return true;
-  return cfg.budget_ms > 0 && !r.steps.empty() && r.steps.back().predicted_ms <= cfg.budget_ms;
+  const double now_ms = r.steps.empty() ? r.original_ms : r.steps.back().predicted_ms;
+  return cfg.budget_ms > 0 && now_ms <= cfg.budget_ms;
 }
 
 }  // namespace

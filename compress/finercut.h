@@ -32,8 +32,8 @@ struct Step {
 
 struct FinercutConfig {
   Method method = Method::greedy;
-  std::size_t max_steps = 0;                             // stop after this many removals (0: until nothing is left)
-  double budget_ms = 0;                                  // > 0: stop at the first step predicted within it
+  std::size_t max_steps = 0;  // stop after this many removals (0: until nothing is left)
+  double budget_ms = 0;       // > 0: stop once predicted within it (no step if the original is)
   std::function<double(const space::Arch&)> predict_ms;  // latency model (required for latency, budget)
   std::function<void(const Step&, std::size_t step, std::size_t candidates_tried)> on_step;  // progress
 };

@@ -53,6 +53,22 @@ Result<std::unique_ptr<CheckpointWeights>> CheckpointWeights::open(const std::st
   return w;
 }
 
+Status write_checkpoint(const std::string& path, const space::Lowered& net, space::Convention c,
+                        const space::WeightSource& source, DType dtype,
+                        const std::map<std::string, std::string>& metadata) {
+  const auto expected = expected_tensors(net, c);
+  std::vector<std::vector<float>> values(expected.size());
+  std::vector<TensorToWrite> tensors;
+  tensors.reserve(expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    values[i].resize(static_cast<std::size_t>(expected[i].spec.numel()));
+    source.fill(expected[i].spec, values[i]);
+    tensors.push_back(
+        {expected[i].name, expected[i].spec.shape, values[i], expected[i].spec.trainable ? dtype : DType::f32});
+  }
+  return write_safetensors(path, tensors, metadata);
+}
+
 void CheckpointWeights::fill(const space::ParamSpec& spec, std::span<float> dst) const {
   auto it = by_hwnas_name_.find(spec.name);
   if (it == by_hwnas_name_.end())

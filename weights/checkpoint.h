@@ -28,6 +28,12 @@ std::vector<ExpectedTensor> expected_tensors(const space::Lowered& net, space::C
 // Tensors a checkpoint carries that hwnas derives itself are never unexpected.
 std::vector<std::string> check_tensors(const SafetensorsFile& file, const std::vector<ExpectedTensor>& expected);
 
+// Writes the network's parameters, taken from `source`, as a safetensors file named in convention
+// `c`: trainable tensors stored as `dtype`, BatchNorm statistics as F32 (as PyTorch keeps buffers).
+Status write_checkpoint(const std::string& path, const space::Lowered& net, space::Convention c,
+                        const space::WeightSource& source, DType dtype = DType::f32,
+                        const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
 class CheckpointWeights final : public space::WeightSource {
  public:
   // Opens and checks `path` against the network; any disagreement is an error naming the file, the

@@ -11,6 +11,7 @@
 #include "space/ops.h"
 #include "space/params.h"
 #include "weights/atomic_file.h"
+#include "weights/checkpoint.h"
 #include "weights/pytorch_modules.h"
 #include "weights/safetensors.h"
 
@@ -281,19 +282,10 @@ Result<bool> write_pytorch(const std::string& py_path, const space::Arch& arch, 
   if (!source) return source.error();
   auto net = space::lower(arch);
   if (!net) return net.error();
-  const std::vector<space::ParamSpec> specs = space::param_specs(*net);
-  std::vector<std::vector<float>> values(specs.size());
-  std::vector<TensorToWrite> tensors;
-  tensors.reserve(specs.size());
-  for (std::size_t i = 0; i < specs.size(); ++i) {
-    values[i].resize(static_cast<std::size_t>(specs[i].numel()));
-    weights.fill(specs[i], values[i]);
-    tensors.push_back({specs[i].name, specs[i].shape, values[i], DType::f32});
-  }
-  auto st = write_safetensors(pytorch_weights_path(py_path), tensors,
-                              {{"format", "pt"},
-                               {"producer", "hwnas " + opts.producer_version},
-                               {"architecture", space::hash_hex(space::arch_hash(arch))}});
+  auto st = write_checkpoint(pytorch_weights_path(py_path), *net, space::Convention::hwnas, weights, DType::f32,
+                             {{"format", "pt"},
+                              {"producer", "hwnas " + opts.producer_version},
+                              {"architecture", space::hash_hex(space::arch_hash(arch))}});
   if (!st) return st.error();
   return write_atomically(py_path, [&](std::ostream& out) { out << *source; });
 }

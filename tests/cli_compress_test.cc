@@ -1,0 +1,139 @@
+// hwnas compress finercut end to end on a small network: the pruned arch JSON + safetensors run in
+// `hwnas run` and give the logits the compressor measured (their distance to the original's, both
+// from `hwnas run`, is the last step's); with a latency budget (the fake backend's cost model) the
+// result is predicted within it; bad inputs are one-line errors, exit 2, nothing written.
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_run.h"
+#include "compress/distance.h"
+#include "weights/npy.h"
+
+namespace {
+
+using namespace hwnas;
+
+const char* const kNet = R"({"input": {"resolution": 32, "classes": 10}, "stem": {"kind": "patch", "kernel": 8},
+  "stages": [{"dim": 32, "heads": 2, "blocks": [
+    {"mixer": "msa", "ffn": {"kind": "mlp", "hidden": 64}},
+    {"mixer": {"kind": "hilo", "alpha": 0.5, "window": 2}, "ffn": {"kind": "convffn", "hidden": 64}},
+    {"mixer": "msa", "ffn": {"kind": "mlp", "hidden": 64}}]}]})";
+
+struct Files {
+  std::string arch, weights, input;
+};
+
+Files setup(const std::string& tag) {
+  Files f{temp_file(tag + "_net.json", kNet), tmp(tag + "_w.safetensors"), tmp(tag + "_x.npy")};
+  EXPECT_EQ(run("weights init " + f.arch + " --seed 4 -o " + f.weights).code, 0);
+  std::vector<float> x(6 * 3 * 32 * 32);
+  std::mt19937 gen(3);
+  std::normal_distribution<float> d;
+  for (float& v : x) v = d(gen);
+  EXPECT_TRUE(weights::write_npy(f.input, {6, 3, 32, 32}, x));
+  return f;
+}
+
+std::vector<float> logits_of(const std::string& arch, const std::string& w, const std::string& x,
+                             const std::string& out) {
+  const CliRun r = run("run " + arch + " --weights " + w + " --input " + x + " --logits " + out + " --threads 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  auto l = weights::read_npy(out);
+  EXPECT_TRUE(l);
+  return l ? l->values : std::vector<float>{};
+}
+
+TEST(CliCompress, PrunedModelRunsWithTheLogitsTheCompressorMeasured) {
+  const Files f = setup("fc");
+  const std::string prefix = tmp("fc_pruned"), db = tmp("fc.db");
+  std::filesystem::remove(db);
+  const CliRun c = run("compress finercut " + f.arch + " --weights " + f.weights + " --input " + f.input +
+                       " --ratio 0.5 --calib-batch 4 --threads 1 --db " + db + " -o " + prefix);
+  ASSERT_EQ(c.code, 0) << c.out;
+  const auto order = nlohmann::json::parse(read_text(prefix + ".order.json"));
+  ASSERT_EQ(order["steps"].size(), 3u);  // int(6 · 0.5)
+  const auto pruned = nlohmann::json::parse(read_text(prefix + ".json"));
+  int removed = 0;
+  for (const auto& b : pruned["stages"][0]["blocks"])
+    removed +=
+        (b["mixer"] == "skip" || b["mixer"]["kind"] == "skip") + (b["ffn"] == "none" || b["ffn"]["kind"] == "none");
+  EXPECT_EQ(removed, 3);
+
+  const auto original = logits_of(f.arch, f.weights, f.input, tmp("fc_orig.npy"));
+  const auto after = logits_of(prefix + ".json", prefix + ".safetensors", f.input, tmp("fc_after.npy"));
+  const double d = compress::distance(compress::Distance::finercut_js, original, after, 10);
+  const double reported = order["steps"].back()["distance"].get<double>();
+  EXPECT_GT(reported, 0.0);
+  EXPECT_NEAR(d, reported, 1e-3 * reported + 1e-12);
+}
+
+TEST(CliCompress, LatencyAwareToABudgetEndsWithinIt) {
+  const Files f = setup("fb");
+  const std::string prefix = tmp("fb_pruned"), db = tmp("fb.db");
+  std::filesystem::remove(db);
+  ASSERT_EQ(run("calibrate --backend fake --threads 1 --budget-min 0.2 --eval-archs 4 --db " + db).code, 0);
+  const CliRun c = run("compress finercut " + f.arch + " --weights " + f.weights + " --input " + f.input +
+                       " --method latency --budget-ms 0.0001 --backend fake --threads 1 --db " + db + " -o " + prefix);
+  // The fake model's floor is far above 0.1 µs: refused, naming the fastest reachable latency.
+  EXPECT_EQ(c.code, 2) << c.out;
+  EXPECT_NE(c.out.find("not reachable by removing sublayers: the fastest reachable is"), std::string::npos) << c.out;
+  EXPECT_FALSE(std::filesystem::exists(prefix + ".json"));
+  const auto at = c.out.find("fastest reachable is ");
+  ASSERT_NE(at, std::string::npos);
+  const double floor_ms = std::stod(c.out.substr(at + 21));
+
+  const auto order_of = [&](const std::string& budget) {
+    const CliRun r =
+        run("compress finercut " + f.arch + " --weights " + f.weights + " --input " + f.input +
+            " --method latency --budget-ms " + budget + " --backend fake --threads 1 --db " + db + " -o " + prefix);
+    EXPECT_EQ(r.code, 0) << r.out;
+    return nlohmann::json::parse(read_text(prefix + ".order.json"));
+  };
+  const auto full = order_of("1000000");  // already within: nothing removed
+  EXPECT_TRUE(full["steps"].empty());
+  const double original = full["original_predicted_ms"].get<double>();
+  ASSERT_GT(original, floor_ms);
+  const double budget = (original + floor_ms) / 2;
+  const auto o = order_of(fmt::format("{:.9f}", budget));
+  ASSERT_GT(o["steps"].size(), 1u);
+  EXPECT_LE(o["steps"].back()["predicted_ms"].get<double>(), budget);
+  for (std::size_t i = 0; i + 1 < o["steps"].size(); ++i)
+    EXPECT_GT(o["steps"][i]["predicted_ms"].get<double>(), budget);
+  EXPECT_TRUE(o.contains("pruned_ms"));
+}
+
+TEST(CliCompress, BadInputsAreOneLineErrorsAndWriteNothing) {
+  const Files f = setup("fx");
+  const std::string prefix = tmp("fx_never"), db = tmp("fx.db"), empty = tmp("fx_empty_dir");
+  std::filesystem::create_directories(empty);
+  const std::string base = "compress finercut " + f.arch + " --db " + db + " -o " + prefix + " ";
+  struct Bad {
+    std::string args, says;
+  };
+  const Bad bad[] = {
+      {base + "--weights " + f.weights + " --input " + f.input + " --ratio 1.5", "--ratio: must be in (0, 1)"},
+      {base + "--weights " + f.weights + " --input " + f.input + " --ratio 0.1", "removes no sublayer"},
+      {base + "--weights " + f.weights + " --images " + empty + " --ratio 0.5", "no .jpg, .jpeg or .png files"},
+      {"compress finercut --preset deit-tiny --weights " + f.weights + " --synthetic 2 --ratio 0.5 --db " + db +
+           " -o " + prefix,
+       "does not fit the architecture"},
+      {base + "--weights " + f.weights + " --input " + f.input, "give exactly one of --ratio R, --budget-ms B"},
+      {base + "--weights " + f.weights + " --input " + f.input + " --ratio 0.5 --method best",
+       "--method: must be greedy, oneshot or latency"},
+  };
+  for (const Bad& b : bad) {
+    const CliRun r = run(b.args);
+    EXPECT_EQ(r.code, 2) << b.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(b.says), std::string::npos) << b.args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+  for (const char* ext : {".json", ".safetensors", ".order.json"}) EXPECT_FALSE(std::filesystem::exists(prefix + ext));
+}
+
+}  // namespace
