@@ -63,7 +63,8 @@ json steps_json(const compress::FinercutResult& r) {
     steps.push_back({{"removed", compress::label(s.removed)},
                      {"distance", s.distance},
                      {"predicted_ms", s.predicted_ms},
-                     {"score", s.score}});
+                     {"score", s.score},
+                     {"measured_ms", s.measured_ms}});
   return steps;
 }
 
@@ -164,6 +165,14 @@ int compress_finercut(const Args& args) {
   cfg.max_steps = max_steps;
   if (vm.count("budget-ms") != 0) cfg.budget_ms = vm["budget-ms"].as<double>();
   if (oracle) cfg.predict_ms = [&](const space::Arch& a) { return oracle->predict_ms(a); };
+  if (oracle && cfg.budget_ms > 0)
+    cfg.measure_ms = [&](const space::Arch& a) {  // stored: the final measurement below reuses it
+      auto m = oracle->measure(a, space::hash_hex(space::arch_hash(a)));
+      if (!m) throw RuntimeFailure(m.error().message);
+      fmt::print(stderr, "  measured {:.3f} ms (budget {:.3f} ms){}\n", m->ms, cfg.budget_ms,
+                 m->ms > cfg.budget_ms ? ": over, removing on" : "");
+      return m->ms;
+    };
   cfg.on_step = [&](const compress::Step& s, std::size_t step, std::size_t tried) {
     fmt::print(stderr, "step {:3}: {} removed ({} tried)  distance {:.4g}{}\n", step, compress::label(s.removed), tried,
                s.distance, oracle ? fmt::format("  predicted {:.3f} ms", s.predicted_ms) : "");

@@ -16,11 +16,24 @@ double predict(const FinercutConfig& cfg, const space::Arch& original, const std
   return a ? cfg.predict_ms(*a) : std::numeric_limits<double>::infinity();
 }
 
-bool done(const FinercutConfig& cfg, const FinercutResult& r, std::size_t left) {
-  if (left == 0) return true;
+// Whether to stop before the next removal. With a budget and a measuring callback, a network
+// predicted within the budget is measured (once) and the measurement decides.
+bool done(const FinercutConfig& cfg, const space::Arch& original, FinercutResult& r, std::size_t left) {
   if (cfg.max_steps > 0 && r.steps.size() >= cfg.max_steps) return true;
-  const double now_ms = r.steps.empty() ? r.original_ms : r.steps.back().predicted_ms;
-  return cfg.budget_ms > 0 && now_ms <= cfg.budget_ms;
+  if (cfg.budget_ms > 0) {
+    const double now_ms = r.steps.empty() ? r.original_ms : r.steps.back().predicted_ms;
+    if (now_ms <= cfg.budget_ms) {
+      if (!cfg.measure_ms) return true;
+      auto a = space::validate(without(original, removed_by(r, r.steps.size())));
+      const double m = a ? cfg.measure_ms(*a) : std::numeric_limits<double>::infinity();
+      if (r.steps.empty())
+        r.original_measured_ms = m;
+      else
+        r.steps.back().measured_ms = m;
+      if (m <= cfg.budget_ms) return true;
+    }
+  }
+  return left == 0;
 }
 
 }  // namespace
@@ -65,7 +78,7 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
     }
     std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [score, i] : scored) {
-      if (done(cfg, r, left.size() - r.steps.size())) break;
+      if (done(cfg, arch, r, scored.size() - r.steps.size())) break;
       removed.push_back(left[i]);
       auto d = fidelity.distance(removed);
       if (!d) return d.error();
@@ -78,7 +91,7 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
   }
 
   double current = 0, current_ms = r.original_ms;
-  while (!done(cfg, r, left.size())) {
+  while (!done(cfg, arch, r, left.size())) {
     std::size_t best = 0;
     double best_score = std::numeric_limits<double>::infinity(), best_d = 0, best_ms = 0;
     for (std::size_t i = 0; i < left.size(); ++i) {

@@ -28,6 +28,7 @@ struct Step {
   double distance = 0;      // of the network after this step (everything up to it removed)
   double predicted_ms = 0;  // latency model's prediction after this step
   double score = 0;         // what the step was chosen by (distance, or increase per ms saved)
+  double measured_ms = 0;   // when the budget check measured it (0: not measured)
 };
 
 struct FinercutConfig {
@@ -35,12 +36,16 @@ struct FinercutConfig {
   std::size_t max_steps = 0;  // stop after this many removals (0: until nothing is left)
   double budget_ms = 0;       // > 0: stop once predicted within it (no step if the original is)
   std::function<double(const space::Arch&)> predict_ms;  // latency model (required for latency, budget)
+  // With a budget: measures the network once it is predicted within it (ms); removal goes on while
+  // the measurement is over the budget. Unset: the prediction decides.
+  std::function<double(const space::Arch&)> measure_ms;
   std::function<void(const Step&, std::size_t step, std::size_t candidates_tried)> on_step;  // progress
 };
 
 struct FinercutResult {
   std::vector<Sublayer> candidates;  // every removable sublayer of the original
   double original_ms = 0;            // predicted for the original (0 without a latency model)
+  double original_measured_ms = 0;   // when the budget check measured it
   std::vector<Step> steps;           // the removal order
   std::size_t evaluations = 0;       // networks whose distance was computed
 };
