@@ -106,8 +106,9 @@ Status Fidelity::set_base(const std::vector<Sublayer>& removed) {
   const std::vector<Variant> vars = variants(removed);
   const int u0 = first_difference(vars, base_vars_);
   if (u0 == static_cast<int>(vars.size())) return true;
-  const std::vector<std::vector<float>> from = base_inputs_[static_cast<std::size_t>(u0)];
-  auto out = run_from(u0, vars, from, &base_inputs_);
+  // run_from copies each batch's input before it writes that batch's activations back, so the
+  // base's own activations can be both its input and where it keeps them (no copy of them all).
+  auto out = run_from(u0, vars, base_inputs_[static_cast<std::size_t>(u0)], &base_inputs_);
   if (!out) return out.error();
   base_vars_ = vars;
   base_logits_ = std::move(*out);

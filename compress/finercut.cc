@@ -80,12 +80,13 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
     for (const auto& [score, i] : scored) {
       if (done(cfg, arch, r, scored.size() - r.steps.size())) break;
       removed.push_back(left[i]);
+      // The new base first: its distance then reads the logits set_base computed.
+      if (auto st = fidelity.set_base(removed); !st) return st.error();
       auto d = fidelity.distance(removed);
       if (!d) return d.error();
       ++r.evaluations;
       r.steps.push_back({left[i], *d, predict(cfg, arch, removed), score});
       if (cfg.on_step) cfg.on_step(r.steps.back(), r.steps.size(), scored.size());
-      if (auto st = fidelity.set_base(removed); !st) return st.error();
     }
     return r;
   }
@@ -100,9 +101,9 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
       auto d = fidelity.distance(trial);
       if (!d) return d.error();
       ++r.evaluations;
-      double score = *d, ms = 0;
-      if (cfg.method == Method::latency || cfg.predict_ms) ms = predict(cfg, arch, trial);
-      if (cfg.method == Method::latency) score = (*d - current) / std::max(current_ms - ms, kMinSavingMs);
+      const double ms = predict(cfg, arch, trial);  // 0 without a latency model
+      const double score =
+          cfg.method == Method::latency ? (*d - current) / std::max(current_ms - ms, kMinSavingMs) : *d;
       if (score < best_score) {  // ties: the earlier sublayer in network order
         best_score = score;
         best = i;
