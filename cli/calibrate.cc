@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/store_records.h"
+#include "cli/stored_measure.h"
 #include "cost_models/fit.h"
 #include "cost_models/plan.h"
 #include "profilers/timing.h"
@@ -55,42 +56,8 @@ class Calibration {
   // Measures unit `u` of `arch` alone (or the network when u < 0) and stores it; the figure in µs.
   std::optional<double> measure(const space::Arch& arch, const std::string& hash, int u) {
     if (stored_archs_.insert(hash).second) check(db_.put_arch(arch_record(arch)));
-    auto lowered = space::lower(arch);
-    if (!lowered) throw RuntimeFailure(lowered.error().message);
-    auto run = backend_.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), key_.run, weights_);
-    if (!run) {
-      fmt::print(progress_, "calibrate: cannot prepare {} {}: {}\n", hash, u, run.error().message);
-      return std::nullopt;
-    }
-    prof::Runnable& r = **run;
-    const prof::Measurement m = prof::time_it([&] { r.run(); }, u < 0 ? network_timing_ : timing_, clock_);
-    store::MeasurementRecord rec;
-    rec.arch_hash = hash;
-    rec.figures = figures(m);
-    if (u < 0) {
-      rec.kind = store::SubjectKind::network;
-      rec.key = measurement_key(key_, hash);
-      rec.detail_json = nlohmann::json{
-          {"name", arch.meta.name},
-          {"macs", space::count(*lowered).macs},
-          {"chunk", r.chunk()},
-          {"creation_ms", r.creation_ms()},
-          {"calibration",
-           true}}.dump();
-    } else {
-      const space::Unit& unit = lowered->units[static_cast<std::size_t>(u)];
-      prof::UnitProfile up = prof::describe_unit(arch, unit, u);
-      up.creation_ms = r.creation_ms();
-      rec.kind = store::SubjectKind::unit;
-      rec.key = measurement_key(key_, store::subject_hash(hash, unit.label));
-      rec.label = unit.label;
-      rec.unit_kind = up.kind;
-      rec.position = u;
-      rec.detail_json = unit_detail(up).dump();
-    }
-    auto put = db_.put_measurement(rec);
-    if (!put) throw RuntimeFailure(put.error().message);
-    return m.figure_us;
+    return measure_and_store(backend_, db_, key_, arch, hash, u, u < 0 ? network_timing_ : timing_, weights_,
+                             progress_);
   }
 
   void say(const std::string& line) {

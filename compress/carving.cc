@@ -536,34 +536,56 @@ class CarvedWeights final : public space::WeightSource {
   std::map<std::pair<int, int>, BlockChange> changes_;
 };
 
-Result<std::unique_ptr<space::WeightSource>> Carver::weights_for(const space::Arch& candidate) const {
-  if (candidate.stages.size() != arch_.stages.size())
-    return Error{"carving: the candidate's stages differ from the original's"};
-  std::map<std::pair<int, int>, CarvedWeights::BlockChange> changes;
-  for (std::size_t s = 0; s < arch_.stages.size(); ++s) {
-    const auto &os = arch_.stages[s], &cs = candidate.stages[s];
-    if (os.blocks.size() != cs.blocks.size()) return Error{fmt::format("carving: stages[{}] has another depth", s)};
+Status check_carving_target(const space::Arch& original, const space::Arch& target) {
+  if (!(target.input == original.input) || !(target.stem == original.stem) || !(target.head == original.head) ||
+      target.cls_token != original.cls_token || target.stages.size() != original.stages.size())
+    return Error{"carving: the target's input, stem, head or stages differ from the original's"};
+  for (std::size_t s = 0; s < original.stages.size(); ++s) {
+    const auto &os = original.stages[s], &cs = target.stages[s];
+    if (os.blocks.size() != cs.blocks.size() || os.dim != cs.dim || os.heads != cs.heads ||
+        !(os.downsample == cs.downsample))
+      return Error{
+          fmt::format("carving: stages[{}] differs from the original's in depth, dim, heads or downsample", s)};
     for (std::size_t b = 0; b < os.blocks.size(); ++b) {
       const space::Block &ob = os.blocks[b], &cb = cs.blocks[b];
       const std::string where = fmt::format("stages[{}].blocks[{}]", s, b);
+      if (!(cb.mixer == ob.mixer)) {
+        const space::MixerKind k = cb.mixer.kind;
+        if (k == space::MixerKind::bconv && ob.mixer.kind != space::MixerKind::msa)
+          return Error{fmt::format("carving: {}: no MSA to carve a convolution from", where)};
+        if (k != space::MixerKind::bconv && k != space::MixerKind::skip && k != space::MixerKind::normskip)
+          return Error{fmt::format("carving: {}: mixer {} is neither the original's nor skip/bconv", where,
+                                   space::describe(cb.mixer))};
+      }
+      if (!(cb.ffn == ob.ffn) && cb.ffn.kind != space::FfnKind::none &&
+          (cb.ffn.kind != ob.ffn.kind || ob.ffn.kind != space::FfnKind::mlp || cb.ffn.hidden < 1 ||
+           cb.ffn.hidden > ob.ffn.hidden))
+        return Error{fmt::format("carving: {}: FFN {} is not a narrowing of the original's MLP {}", where,
+                                 space::describe(cb.ffn), space::describe(ob.ffn))};
+      if (cb.pool_after != ob.pool_after) return Error{fmt::format("carving: {}: token pooling differs", where)};
+    }
+  }
+  return true;
+}
+
+Result<std::unique_ptr<space::WeightSource>> Carver::weights_for(const space::Arch& candidate) const {
+  if (Status ok = check_carving_target(arch_, candidate); !ok) return ok.error();
+  std::map<std::pair<int, int>, CarvedWeights::BlockChange> changes;
+  for (std::size_t s = 0; s < arch_.stages.size(); ++s) {
+    const auto &os = arch_.stages[s], &cs = candidate.stages[s];
+    for (std::size_t b = 0; b < os.blocks.size(); ++b) {
+      const space::Block &ob = os.blocks[b], &cb = cs.blocks[b];
       const LayerCarving* lc = layer(static_cast<int>(s), static_cast<int>(b));
       CarvedWeights::BlockChange ch;
       ch.layer = lc;
-      if (!(cb.mixer == ob.mixer)) {
-        const space::MixerKind k = cb.mixer.kind;
-        if (k == space::MixerKind::bconv) {
-          if (lc == nullptr) return Error{fmt::format("carving: {}: no MSA to carve a convolution from", where)};
-          ch.conv = cb.mixer.bconv_kernel == 1 ? &lc->conv1 : &lc->conv3;
-        } else if (k != space::MixerKind::skip && k != space::MixerKind::normskip) {
-          return Error{fmt::format("carving: {}: mixer {} is neither the original's nor skip/bconv", where,
-                                   space::describe(cb.mixer))};
-        }
+      if (cb.mixer.kind == space::MixerKind::bconv && !(cb.mixer == ob.mixer)) {
+        if (lc == nullptr)
+          return Error{fmt::format("carving: stages[{}].blocks[{}]: its MSA is not on a token grid", s, b)};
+        ch.conv = cb.mixer.bconv_kernel == 1 ? &lc->conv1 : &lc->conv3;
       }
       if (!(cb.ffn == ob.ffn) && cb.ffn.kind != space::FfnKind::none) {
-        if (cb.ffn.kind != ob.ffn.kind || lc == nullptr || !lc->ffn_ranked || cb.ffn.hidden < 1 ||
-            cb.ffn.hidden > ob.ffn.hidden)
-          return Error{fmt::format("carving: {}: FFN {} is not a narrowing of the original's {} with ranked neurons",
-                                   where, space::describe(cb.ffn), space::describe(ob.ffn))};
+        if (lc == nullptr || !lc->ffn_ranked)
+          return Error{fmt::format("carving: stages[{}].blocks[{}]: its FFN neurons are not ranked", s, b)};
         ch.hidden = ob.ffn.hidden;
         ch.keep.assign(lc->ffn.order.begin(), lc->ffn.order.begin() + cb.ffn.hidden);
         std::sort(ch.keep.begin(), ch.keep.end());

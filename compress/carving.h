@@ -79,6 +79,11 @@ struct LayerCarving {
   FfnRanking ffn;
 };
 
+// Whether `target` is `original` carved: the same input, stem, head and stages (depth, dim, heads,
+// downsample), every block's mixer the original's, or skip / normskip, or bconv where the original
+// has MSA; every FFN the original's, none, or a narrower MLP of an MLP. The error names the block.
+Status check_carving_target(const space::Arch& original, const space::Arch& target);
+
 class Carver {
  public:
   // One pass over the calibration inputs (fidelity's original activations; its base must be the

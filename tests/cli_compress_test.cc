@@ -1,7 +1,10 @@
-// hwnas compress finercut end to end on a small network: the pruned arch JSON + safetensors run in
+// hwnas compress end to end on small networks. finercut: the pruned arch JSON + safetensors run in
 // `hwnas run` and give the logits the compressor measured (their distance to the original's, both
 // from `hwnas run`, is the last step's); with a latency budget (the fake backend's cost model) the
-// result is predicted and measured within it; bad inputs are one-line errors, exit 2, nothing written.
+// result is predicted and measured within it. spvit: a network carved into given bconv / skip /
+// narrower FFN choices (--to), and one searched to a budget (the fake backend's unit table), run in
+// `hwnas run` with the distance the compressor reported, and export. Bad inputs are one-line
+// errors, exit 2, nothing written.
 #include <filesystem>
 #include <random>
 #include <string>
@@ -85,7 +88,8 @@ TEST(CliCompress, LatencyAwareToABudgetEndsWithinIt) {
   std::filesystem::remove(db);
   ASSERT_EQ(run("calibrate --backend fake --threads 1 --budget-min 0.2 --eval-archs 4 --db " + db).code, 0);
   const CliRun c = run("compress finercut " + f.arch + " --weights " + f.weights + " --input " + f.input +
-                       " --method latency --budget-ms 0.0001 --backend fake --threads 1 --db " + db + " -o " + prefix);
+                       " --method latency --latency model --budget-ms 0.0001 --backend fake --threads 1 --db " + db +
+                       " -o " + prefix);
   // The fake model's floor is far above 0.1 µs: refused, naming the fastest reachable latency.
   EXPECT_EQ(c.code, 2) << c.out;
   EXPECT_NE(c.out.find("not reachable by removing sublayers: the fastest reachable is"), std::string::npos) << c.out;
@@ -95,9 +99,9 @@ TEST(CliCompress, LatencyAwareToABudgetEndsWithinIt) {
   const double floor_ms = std::stod(c.out.substr(at + 21));
 
   const auto order_of = [&](const std::string& budget) {
-    const CliRun r =
-        run("compress finercut " + f.arch + " --weights " + f.weights + " --input " + f.input +
-            " --method latency --budget-ms " + budget + " --backend fake --threads 1 --db " + db + " -o " + prefix);
+    const CliRun r = run("compress finercut " + f.arch + " --weights " + f.weights + " --input " + f.input +
+                         " --method latency --latency model --budget-ms " + budget +
+                         " --backend fake --threads 1 --db " + db + " -o " + prefix);
     EXPECT_EQ(r.code, 0) << r.out;
     return nlohmann::json::parse(read_text(prefix + ".order.json"));
   };
@@ -123,6 +127,71 @@ TEST(CliCompress, LatencyAwareToABudgetEndsWithinIt) {
     EXPECT_TRUE(st["predicted_ms"].get<double>() > budget || measured_over) << i;
   }
   EXPECT_TRUE(o.contains("pruned_ms"));
+}
+
+const char* const kDeit = R"({"input": {"resolution": 32, "classes": 10}, "cls_token": true,
+  "stem": {"kind": "patch", "kernel": 4}, "head": {"kind": "cls"},
+  "stages": [{"dim": 32, "heads": 4, "pos_embed": true, "blocks": [
+    {"mixer": "msa", "ffn": {"kind": "mlp", "hidden": 64}},
+    {"mixer": "msa", "ffn": {"kind": "mlp", "hidden": 64}},
+    {"mixer": "msa", "ffn": {"kind": "mlp", "hidden": 64}}]}]})";
+
+// The carved result's distance to the original, both run by `hwnas run` on the calibration input.
+double run_distance(const Files& f, const std::string& prefix, const std::string& tag) {
+  const auto original = logits_of(f.arch, f.weights, f.input, tmp(tag + "_orig.npy"));
+  const auto after = logits_of(prefix + ".json", prefix + ".safetensors", f.input, tmp(tag + "_after.npy"));
+  return compress::distance(compress::Distance::finercut_js, original, after, 10);
+}
+
+TEST(CliCompress, SpvitCarvesIntoGivenChoicesAndToABudget) {
+  Files f = setup("sp");
+  f.arch = temp_file("sp_deit.json", kDeit);
+  ASSERT_EQ(run("weights init " + f.arch + " --seed 5 -o " + f.weights).code, 0);
+  const std::string db = tmp("sp.db"), prefix = tmp("sp_to");
+  std::filesystem::remove(db);
+  // Given choices: a 3x3 and a 1x1 carved conv, narrower FFNs, an identity skip.
+  const std::string target = temp_file("sp_target.json", R"({"input": {"resolution": 32, "classes": 10},
+    "cls_token": true, "stem": {"kind": "patch", "kernel": 4}, "head": {"kind": "cls"},
+    "stages": [{"dim": 32, "heads": 4, "pos_embed": true, "blocks": [
+      {"mixer": {"kind": "bconv", "kernel": 3}, "ffn": {"kind": "mlp", "hidden": 40}},
+      {"mixer": {"kind": "bconv", "kernel": 1}, "ffn": {"kind": "mlp", "hidden": 64}},
+      {"mixer": "skip", "ffn": {"kind": "mlp", "hidden": 24}}]}]})");
+  const std::string common = f.arch + " --weights " + f.weights + " --input " + f.input +
+                             " --calib-batch 4 --threads 1 --backend fake --db " + db;
+  const CliRun c = run("compress spvit " + common + " --to " + target + " -o " + prefix);
+  ASSERT_EQ(c.code, 0) << c.out;
+  const auto rec = nlohmann::json::parse(read_text(prefix + ".spvit.json"));
+  ASSERT_EQ(rec["carving"].size(), 3u);
+  for (const auto& l : rec["carving"]) EXPECT_EQ(l["tap_head"].size(), 9u);
+  const double reported = rec["result_distance"].get<double>();
+  EXPECT_GT(reported, 0.0);
+  EXPECT_NEAR(run_distance(f, prefix, "sp_to"), reported, 1e-3 * reported + 1e-12);
+  for (const std::string& out : {"onnx -o " + tmp("sp_to.onnx"), "pytorch -o " + tmp("sp_to_module.py")}) {
+    const CliRun e = run("export " + prefix + ".json --weights " + prefix + ".safetensors --format " + out);
+    EXPECT_EQ(e.code, 0) << e.out;
+  }
+
+  // Searched: within a budget of 80% of the original's latency (the fake backend's: deterministic).
+  const std::string sprefix = tmp("sp_search");
+  const std::string search =
+      "compress spvit " + common + " --population 12 --generations 8 --finalists 4 -o " + sprefix;
+  const CliRun loose = run(search + " --budget-ms 1000000");
+  ASSERT_EQ(loose.code, 0) << loose.out;
+  const double original = nlohmann::json::parse(read_text(sprefix + ".spvit.json"))["original_ms"].get<double>();
+  const double budget = 0.8 * original;
+  const CliRun tight = run(search + fmt::format(" --budget-ms {:.9f}", budget));
+  ASSERT_EQ(tight.code, 0) << tight.out;
+  const auto s = nlohmann::json::parse(read_text(sprefix + ".spvit.json"));
+  EXPECT_LE(s["carved_ms"].get<double>(), budget);
+  const auto& search_rec = s["search"];
+  EXPECT_EQ(search_rec["sensitivity"].size(), 3u * (3 + 7));
+  const int chosen = search_rec["chosen"].get<int>();
+  ASSERT_GE(chosen, 0);
+  const auto& point = search_rec["points"][static_cast<std::size_t>(chosen)];
+  EXPECT_LE(point["measured_ms"].get<double>(), budget);
+  EXPECT_DOUBLE_EQ(point["measured_ms"].get<double>(), s["carved_ms"].get<double>());
+  const double d = point["distance"].get<double>();
+  EXPECT_NEAR(run_distance(f, sprefix, "sp_search"), d, 1e-3 * d + 1e-12);
 }
 
 TEST(CliCompress, BadInputsAreOneLineErrorsAndWriteNothing) {
@@ -151,6 +220,27 @@ TEST(CliCompress, BadInputsAreOneLineErrorsAndWriteNothing) {
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   }
   for (const char* ext : {".json", ".safetensors", ".order.json"}) EXPECT_FALSE(std::filesystem::exists(prefix + ext));
+
+  const std::string deit = temp_file("fx_deit.json", kDeit), deit_w = tmp("fx_deit_w.safetensors");
+  ASSERT_EQ(run("weights init " + deit + " --seed 5 -o " + deit_w).code, 0);
+  const std::string tail = " --input " + f.input + " --backend fake --db " + db + " -o " + prefix + " ";
+  const std::string sbase = "compress spvit " + deit + " --weights " + deit_w + tail;
+  const Bad sbad[] = {
+      {sbase, "--budget-ms B is required"},
+      {sbase + "--budget-ms 0.0001", "not reachable by carving: the fastest reachable is"},
+      {sbase + "--budget-ms 1 --population 2", "--population: must be in [4, 4096]"},
+      {sbase + "--to deit-tiny", "--to deit-tiny: carving: the target's input, stem, head or stages differ"},
+      // kNet's second block is HiLo: SPViT's choices need the blocks of a stage alike, and MSA.
+      {"compress spvit " + f.arch + " --weights " + f.weights + tail + "--budget-ms 1",
+       "spvit needs the blocks of a stage alike"},
+  };
+  for (const Bad& b : sbad) {
+    const CliRun r = run(b.args);
+    EXPECT_EQ(r.code, 2) << b.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(b.says), std::string::npos) << b.args << "\n" << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
+  for (const char* ext : {".json", ".safetensors", ".spvit.json"}) EXPECT_FALSE(std::filesystem::exists(prefix + ext));
 }
 
 }  // namespace

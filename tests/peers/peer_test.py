@@ -14,6 +14,10 @@ Then `hwnas export --format onnx` of the same weights runs in ONNX Runtime (onnx
 found) and must agree with hwnas's logits to the same tolerance, and `hwnas export --format pytorch`
 (hwnas's own module source, not ref_models.py) must load its safetensors with strict keys and agree
 with hwnas's logits too.
+Last, SPViT carving: `hwnas compress spvit --preset deit-tiny --to spvit-deit-tiny` carves deit-tiny's
+peer weights (calibrated on the same input) into bottleneck convs with folded-from-calibration
+BatchNorm and narrowed FFNs; ref_models.py runs the carved arch with the carved safetensors and must
+agree with `hwnas run` of the same files to the same tolerance.
 --torch-only skips `hwnas run` and checks every weights file with `hwnas weights check` instead.
 Exit 0: all pass; 1: a failure; 77: torch is not installed (ctest's skip code).
 """
@@ -201,6 +205,23 @@ def write_safetensors(path, tensors):
             f.write(np.ascontiguousarray(tensors[n], dtype="<f4").tobytes())
 
 
+def read_safetensors(path):
+    """The F32 tensors of a safetensors file, as numpy arrays by name."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] != "F32":
+            raise Failure(f"{path}: {name} is {t['dtype']}, expected F32")
+        a, b = t["data_offsets"]
+        out[name] = np.frombuffer(data[a:b], dtype="<f4").reshape(t["shape"])
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # one model
 
@@ -350,6 +371,31 @@ def find_ort_node():
 # ----------------------------------------------------------------------------------------------
 
 
+def carved_check(args, x_path, x):
+    """deit-tiny carved into spvit-deit-tiny by `hwnas compress spvit --to`: torch on the carved
+    arch and weights vs `hwnas run` of them. Needs deit-tiny's peer weights (run it first)."""
+    source = os.path.join(args.workdir, "deit-tiny.safetensors")
+    prefix = os.path.join(args.workdir, "carved-deit-tiny")
+    hwnas(args.binary, "compress", "spvit", "--preset", "deit-tiny", "--weights", source, "--input", x_path, "--to", "spvit-deit-tiny",
+          "--threads", str(args.threads), "--db", os.path.join(args.workdir, "carve.db"), "-o", prefix)
+    arch_path = prefix + ".json"
+    with open(arch_path) as f:
+        arch = json.load(f)
+    model = ref_models.build(arch)
+    state = {k: torch.from_numpy(v.copy()) for k, v in read_safetensors(prefix + ".safetensors").items()}
+    model.load_state_dict(state, strict=True)
+    ref32, _ = torch_logits(model, x, torch.float32)
+    out_path = prefix + ".logits.npy"
+    hwnas(args.binary, "run", arch_path, "--weights", prefix + ".safetensors", "--input", x_path, "--logits",
+          out_path, "--threads", str(args.threads))
+    got = np.load(out_path).astype(np.float64)
+    dev = float(np.abs(got - ref32).max() / np.abs(ref32).max())
+    if not dev <= TOLERANCE:
+        raise Failure(f"carved deit-tiny: dev vs torch fp32 {dev:.3e} > {TOLERANCE:g}")
+    bn = [k for k in state if k.endswith("attn.bn.running_var")]
+    return dev, len(bn)
+
+
 def models(args):
     """(name, hwnas target args, canonical arch, default convention) of every model."""
     out = []
@@ -421,6 +467,14 @@ def main():
             failures.append(name)
             print(f"FAIL {name:16} {e}")
         sys.stdout.flush()
+    if not args.torch_only and any(m[0] == "deit-tiny" for m in todo) and "deit-tiny" not in failures:
+        try:
+            dev, carved = carved_check(args, x_path, x)
+            print(f"PASS carved deit-tiny -> spvit-deit-tiny ({carved} carved convs, BatchNorm from calibration)  "
+                  f"dev fp32 {dev:.2e}")
+        except (Failure, RuntimeError, ValueError, AssertionError) as e:
+            failures.append("carved-deit-tiny")
+            print(f"FAIL carved-deit-tiny {e}")
     if sampled_kinds:
         missing = [k for k in SAMPLE_MUST_COVER if not any(s.startswith(k) for s in sampled_kinds)]
         print(f"sampled ({SAMPLE_SPACE}, seed {SAMPLE_SEED}) cover: {' '.join(sorted(sampled_kinds))}"

@@ -1,0 +1,26 @@
+// One measurement of a network or of one of its units alone (on its real input shape), taken with
+// the timing loop and committed to the store as its own transaction: what calibration and the
+// compressors' latency tables measure. The caller puts the arch record first (store_records.h).
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "cli/cost_data.h"
+#include "profilers/backend.h"
+#include "profilers/timing.h"
+#include "space/arch.h"
+#include "space/weight_source.h"
+#include "store/store.h"
+
+namespace hwnas::cli {
+
+// Unit `u` of `arch` (hash `hash`), or the whole network when u < 0; the figure in µs, or nothing
+// when the backend cannot prepare it (said on `progress`, which may be null).
+std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db, const CostKey& key,
+                                        const space::Arch& arch, const std::string& hash, int u,
+                                        const prof::TimingConfig& timing, const space::WeightSource& weights,
+                                        std::FILE* progress, bool calibration = true);
+
+}  // namespace hwnas::cli
