@@ -230,6 +230,26 @@ void write_result(const std::string& prefix, const space::Arch& result, const sp
   fmt::print("wrote {0}.json, {0}.safetensors (hwnas names), {0}.{1}.json\n", prefix, record_name);
 }
 
+// The run in the store (compress_runs, with both archs): what `hwnas report` draws.
+void store_run(Latency& l, const std::string& method, const space::Arch& original, const space::Arch& result,
+               json record) {
+  for (const space::Arch* a : {&original, &result})
+    if (auto put = l.db.put_arch(arch_record(*a)); !put) throw RuntimeFailure(put.error().message);
+  store::CompressRunRecord r;
+  r.id = store::new_search_run_id();
+  r.method = method;
+  r.arch_hash = space::hash_hex(space::arch_hash(original));
+  r.result_hash = space::hash_hex(space::arch_hash(result));
+  r.device = l.target.key.model.device;
+  record["original_name"] = original.meta.name;
+  record["result_name"] = result.meta.name;
+  record["batch"] = l.target.key.run.batch;
+  record["threads"] = l.target.key.run.threads;
+  r.record_json = record.dump();
+  if (auto put = l.db.put_compress_run(r); !put) throw RuntimeFailure(put.error().message);
+  fmt::print("stored compression run {} ('hwnas report' draws it)\n", r.id);
+}
+
 std::string name_or(const space::Arch& a) {
   return a.meta.name.empty() ? "arch" : a.meta.name;
 }
@@ -330,6 +350,7 @@ int compress_finercut(const Args& args) {
                  {"evaluations", result->evaluations},
                  {"unit_passes", fidelity.unit_passes()},
                  {"original_predicted_ms", result->original_ms},
+                 {"budget_ms", cfg.budget_ms},
                  {"steps", steps_json(*result)}};
   fmt::print("{} of {} sublayers removed ({} networks evaluated)\n", result->steps.size(), all.size(),
              result->evaluations);
@@ -341,6 +362,7 @@ int compress_finercut(const Args& args) {
       fmt::print(stderr, "warning: measured {:.3f} ms is over the budget {:.3f} ms (predicted {:.3f} ms)\n", after,
                  cfg.budget_ms, result->steps.empty() ? result->original_ms : result->steps.back().predicted_ms);
   }
+  if (timed) store_run(*lat, fmt::format("finercut-{}", compress::name_of(*method)), arch, *pruned, record);
   if (vm.count("output") != 0) write_result(vm["output"].as<std::string>(), *pruned, *model->source, "order", record);
   return kExitOk;
 }
@@ -422,6 +444,7 @@ int carve_to(const po::variables_map& vm, const space::Arch& arch) {
                  {"result_distance", *d}};
   fmt::print("carved into {}: distance {:.4g}\n", vm["to"].as<std::string>(), *d);
   measure_before_after(*lat, arch, result, *d, "carved_ms", record);
+  store_run(*lat, "spvit-to", arch, result, record);
   if (vm.count("output") != 0) write_result(vm["output"].as<std::string>(), result, **carved, "spvit", record);
   return kExitOk;
 }
@@ -539,6 +562,7 @@ int compress_spvit(const Args& args) {
   auto carved = (*carver)->weights_for(result);
   if (!carved) throw RuntimeFailure(carved.error().message);
   measure_before_after(*lat, arch, result, c.distance, "carved_ms", record);
+  store_run(*lat, "spvit", arch, result, record);
   if (vm.count("output") != 0) write_result(vm["output"].as<std::string>(), result, **carved, "spvit", record);
   return kExitOk;
 }

@@ -23,11 +23,14 @@ std::vector<std::string> strings(const po::variables_map& vm, const char* key) {
 
 int run_report(const Args& args) {
   const std::string usage =
-      "hwnas report [--db PATH] [--run ID ...] [--preset NAME ...] [--arch FILE ...] [--device D ...] [--all-archs] "
+      "hwnas report [--db PATH] [--run ID ...] [--compress-run ID ...] [--preset NAME ...] [--arch FILE ...] [--device "
+      "D ...] [--all-archs] "
       "[--format html|json|csv] [-o OUT]";
   po::options_description desc("report: an HTML page comparing the store's architectures, runs, models and devices");
   desc.add_options()("db", po::value<std::string>(), "the store (default: $HWNAS_DB, else ./hwnas.db)")(
       "run", po::value<std::vector<std::string>>()->composing(), "search run id or unique prefix (default: every run)")(
+      "compress-run", po::value<std::vector<std::string>>()->composing(),
+      "compression run id or unique prefix (default: every one)")(
       "preset", po::value<std::vector<std::string>>()->composing(),
       "preset to include (default: every preset measured in the store)")(
       "arch", po::value<std::vector<std::string>>()->composing(), "architecture JSON file to include")(
@@ -58,6 +61,7 @@ int run_report(const Args& args) {
   store::Store db = open_store_or_usage_error(path, store::OpenMode::read_only);
   ReportSelection sel;
   sel.runs = strings(vm, "run");
+  sel.compress_runs = strings(vm, "compress-run");
   sel.presets = strings(vm, "preset");
   sel.arch_files = strings(vm, "arch");
   sel.devices = strings(vm, "device");
@@ -85,8 +89,8 @@ int run_report(const Args& args) {
       write_output_file((fs::path(out) / (t.id + ".csv")).string(), reports::to_csv(t));
     fmt::print("wrote {} CSV files to {}/\n", r.tables.size(), out);
   }
-  fmt::print("  {} device(s), {} architecture(s), {} search run(s), {} cost model(s)\n", data.devices.size(),
-             data.archs.size(), data.runs.size(), data.models.size());
+  fmt::print("  {} device(s), {} architecture(s), {} search run(s), {} compression run(s), {} cost model(s)\n",
+             data.devices.size(), data.archs.size(), data.runs.size(), data.compress_runs.size(), data.models.size());
   return kExitOk;
 }
 

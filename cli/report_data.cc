@@ -12,6 +12,7 @@
 #include "cli/command.h"
 #include "cli/cost_data.h"
 #include "cli/cost_fit.h"
+#include "cli/report_compress.h"
 #include "cost_models/evaluate.h"
 #include "cost_models/model_json.h"
 #include "hwnas_version.h"
@@ -72,6 +73,7 @@ class Gatherer {
     add_runs();
     add_archs();
     add_models();
+    d_.compress_runs = gather_compress_runs(db_, sel_.compress_runs, device_model_);
     return std::move(d_);
   }
 

@@ -100,8 +100,9 @@ std::string table_block(Table& t, const RenderOptions& o) {
 
 Rendered render(const ReportData& d, const RenderOptions& o) {
   using Builder = std::optional<Section> (*)(const ReportData&, const RenderOptions&);
-  constexpr Builder kSections[] = {summary_section, comparison_section, pareto_section,   breakdown_section,
-                                   diagram_section, accuracy_section,   progress_section, cross_device_section};
+  constexpr Builder kSections[] = {summary_section,   comparison_section,   pareto_section,
+                                   breakdown_section, diagram_section,      accuracy_section,
+                                   progress_section,  cross_device_section, compress_section};
   std::vector<Section> shown;
   for (Builder b : kSections)
     if (auto s = b(d, o)) shown.push_back(std::move(*s));

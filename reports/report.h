@@ -127,6 +127,37 @@ struct ModelAccuracy {
   double calibration_min = 0;
 };
 
+// One `hwnas compress` run: what was changed in each block, the distance against latency along the
+// way, and the result measured.
+struct CompressBlock {
+  std::string label;                   // "stages.0.blocks.3"
+  std::string before, after;           // "msa/mlp(1536)" → "bconv3x3/mlp(768)", "skip/none" …
+  int mixer_step = 0, ffn_step = 0;    // FinerCut: the removal step (1-based) of its mixer / FFN; 0: kept
+  double ffn_kept = 1;                 // share of the FFN's width kept (0: removed)
+  std::string mixer_after, ffn_after;  // kinds after: "msa", "bconv", "skip" …; "mlp", "none" …
+};
+
+struct CompressPoint {
+  double latency_ms = 0;  // predicted (measured when `measured`)
+  double distance = 0;
+  bool measured = false;
+  std::string role;  // "step" (FinerCut's order), "front" (SPViT's predicted front), "finalist", "chosen", "original"
+  std::string hover;
+};
+
+struct CompressRun {
+  std::string id, method, created_at, device, metric;
+  std::string original, result;  // names (or hashes)
+  std::int64_t batch = 1;
+  int threads = 0;
+  double budget_ms = 0;                   // 0: none (a ratio)
+  double original_ms = 0, result_ms = 0;  // measured
+  double distance = 0;                    // of the result
+  std::vector<CompressBlock> blocks;
+  std::vector<CompressPoint> points;
+  std::string note;  // method-specific figures ("1,296 candidates predicted; proxy vs true Spearman 0.82")
+};
+
 struct ReportData {
   std::string title = "hwnas report";
   std::string generated_at, tool_version, source;             // source: the store file
@@ -136,6 +167,7 @@ struct ReportData {
   std::vector<ArchEntry> archs;
   std::vector<SearchRun> runs;
   std::vector<ModelAccuracy> models;
+  std::vector<CompressRun> compress_runs;
 };
 
 // Labels used in tables, legends and file names.

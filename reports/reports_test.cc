@@ -241,6 +241,56 @@ TEST(Render, SectionsWithoutDataAreLeftOut) {
   EXPECT_EQ(markup_error(r.html), "");
 }
 
+// A FinerCut run of three blocks: removal steps written in the removed sublayers, the removal order as
+// a line, the result measured; the run's table row and one block row per block in the twins.
+TEST(Render, CompressionRunsShowTheirBlocksAndCurve) {
+  ReportData d;
+  CompressRun r;
+  r.id = "c0ffee";
+  r.method = "finercut-greedy";
+  r.original = "net <a>";
+  r.result = "net-finercut-2";
+  r.device = "Test CPU";
+  r.metric = "finercut-js";
+  r.original_ms = 10;
+  r.result_ms = 7.5;
+  r.distance = 0.02;
+  for (int b = 0; b < 3; ++b) {
+    CompressBlock cb;
+    cb.label = "stages.0.blocks." + std::to_string(b);
+    cb.before = "msa/mlp(64)";
+    cb.after = b == 1 ? "skip/mlp(64)" : b == 2 ? "msa/none" : "msa/mlp(64)";
+    cb.mixer_after = b == 1 ? "skip" : "msa";
+    cb.ffn_after = b == 2 ? "none" : "mlp";
+    cb.ffn_kept = b == 2 ? 0 : 1;
+    cb.mixer_step = b == 1 ? 1 : 0;
+    cb.ffn_step = b == 2 ? 2 : 0;
+    r.blocks.push_back(cb);
+  }
+  r.points = {{10, 0, false, "original", "o"},
+              {8.8, 0.01, false, "step", "s1"},
+              {7.4, 0.02, false, "step", "s2"},
+              {10, 0, true, "original", "m"},
+              {7.5, 0.02, true, "chosen", "c"}};
+  d.compress_runs.push_back(r);
+  const Rendered out = render(d);
+  ASSERT_EQ(out.sections, std::vector<std::string>{"compression"});
+  EXPECT_EQ(markup_error(out.html), "");
+  EXPECT_NE(out.html.find("net &lt;a&gt;"), std::string::npos);
+  EXPECT_NE(out.html.find("25.0% saved"), std::string::npos);
+  EXPECT_GE(count_of(out.html, "<polyline"), 1u);  // the removal order
+  EXPECT_NE(out.html.find("mixer removed at step 1"), std::string::npos);
+  EXPECT_NE(out.html.find("FFN removed at step 2"), std::string::npos);
+  std::map<std::string, const Table*> tables;
+  for (const Table& t : out.tables) tables[t.id] = &t;
+  ASSERT_TRUE(tables.count("compress_runs"));
+  ASSERT_EQ(tables["compress_runs"]->rows.size(), 1u);
+  EXPECT_EQ(tables["compress_runs"]->rows[0][8].value, 0.25);
+  ASSERT_TRUE(tables.count("compress_blocks"));
+  EXPECT_EQ(tables["compress_blocks"]->rows.size(), 3u);
+  EXPECT_EQ(tables["compress_blocks"]->rows[2][5].value, 2);
+}
+
 TEST(Render, LargeInputsStaySmall) {
   ReportData d = fixture();
   SearchRun& run = d.runs[0];

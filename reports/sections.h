@@ -31,6 +31,7 @@ std::optional<Section> diagram_section(const ReportData& d, const RenderOptions&
 std::optional<Section> accuracy_section(const ReportData& d, const RenderOptions& o);
 std::optional<Section> progress_section(const ReportData& d, const RenderOptions& o);
 std::optional<Section> cross_device_section(const ReportData& d, const RenderOptions& o);
+std::optional<Section> compress_section(const ReportData& d, const RenderOptions& o);
 
 // Shared by the sections: a table's HTML with its title, capped at o.max_rows.
 std::string table_block(Table& t, const RenderOptions& o);

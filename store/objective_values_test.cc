@@ -222,11 +222,11 @@ TEST(ObjectiveValues, AVersion2FileIsUpgraded) {
     EXPECT_TRUE(ok(s.check()).ok);
   }
   Store again = open_ok(path);
-  EXPECT_EQ(again.schema_version(), 3);
+  EXPECT_EQ(again.schema_version(), schema::latest_version());
   auto c = sql::Connection::open(path, sql::Access::read_only, 1000, path);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(*c->query_text("SELECT group_concat(version) FROM schema_version", "v"), "1,2,3");
-  EXPECT_EQ(*c->query_int("PRAGMA user_version", "v"), 3);
+  EXPECT_EQ(*c->query_text("SELECT group_concat(version) FROM schema_version", "v"), "1,2,3,4");
+  EXPECT_EQ(*c->query_int("PRAGMA user_version", "v"), schema::latest_version());
   EXPECT_EQ(*c->query_text("SELECT tool_version FROM schema_version WHERE version = 2", "v"), "hwnas 0.0.2");
 }
 

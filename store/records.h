@@ -166,6 +166,21 @@ struct ObjectiveValueRecord {
   std::string tool_version;  // "" → the store's tool version
 };
 
+// ---- compression runs ---------------------------------------------------------------------------
+
+// One `hwnas compress` run: the original, the compressed result, the device that timed it, and the
+// whole record (removal order or per-layer choices, distances, predicted and measured latencies).
+struct CompressRunRecord {
+  std::string id;           // new_search_run_id()
+  std::string method;       // "finercut-greedy", "finercut-latency", "spvit", "spvit-to", …
+  std::string arch_hash;    // the original (stored in archs)
+  std::string result_hash;  // the compressed network (stored in archs)
+  std::string device;       // fingerprint (stored in devices)
+  std::string record_json = "{}";
+  std::string created_at;    // "" → now (UTC); kept as given otherwise (imports)
+  std::string tool_version;  // "" → the store's tool version
+};
+
 // ---- writing ------------------------------------------------------------------------------------
 
 // What a put does when a row with the same key is already stored.

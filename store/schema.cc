@@ -144,10 +144,26 @@ CREATE TABLE objective_values (
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: compression runs (hwnas compress), with their original and result archs.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE compress_runs (
+  id           TEXT PRIMARY KEY NOT NULL CHECK (id <> ''),
+  method       TEXT NOT NULL CHECK (method <> ''),
+  arch_hash    TEXT NOT NULL REFERENCES archs (hash),
+  result_hash  TEXT NOT NULL REFERENCES archs (hash),
+  device       TEXT NOT NULL REFERENCES devices (fingerprint),
+  record_json  TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  tool_version TEXT NOT NULL
+);
+PRAGMA user_version = 4;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kV1},
     Migration{2, "devices.last_seen; indexes by arch and by device/date", kV2},
     Migration{3, "objective_values: estimator results per arch", kV3},
+    Migration{4, "compress_runs: hwnas compress runs with their original and result", kV4},
 };
 
 }  // namespace

@@ -35,8 +35,9 @@ using nlohmann::json;
 
 constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
 constexpr std::string_view kExportFormat = "hwnas-store";
-constexpr std::array<std::string_view, 7> kTables = {
-    "devices", "archs", "measurements", "cost_models", "search_runs", "search_candidates", "objective_values"};
+constexpr std::array<std::string_view, 8> kTables = {"devices",          "archs",        "measurements",
+                                                     "cost_models",      "search_runs",  "search_candidates",
+                                                     "objective_values", "compress_runs"};
 
 std::uint32_t be32(const unsigned char* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
@@ -160,6 +161,13 @@ std::string validate(const SearchRunRecord& r) {
 std::string validate(const CandidateRecord& c) {
   return c.run_id.empty() ? "run_id: must not be empty" : "";
 }
+std::string validate(const CompressRunRecord& r) {
+  if (r.id.empty()) return "id: must not be empty";
+  if (r.method.empty()) return "method: must not be empty";
+  if (auto e = check_hash("arch_hash", r.arch_hash); !e.empty()) return e;
+  if (auto e = check_hash("result_hash", r.result_hash); !e.empty()) return e;
+  return r.device.empty() ? "device: must not be empty" : "";
+}
 std::string validate(const ObjectiveValueRecord& v) {
   if (v.objective.empty()) return "objective: must not be empty";
   if (auto e = check_hash("arch_hash", v.arch_hash); !e.empty()) return e;
@@ -189,6 +197,10 @@ void fill_defaults(SearchRunRecord& r, const std::string& now, const std::string
 void fill_defaults(CandidateRecord& r, const std::string& now, const std::string& /*tool*/) {
   if (r.created_at.empty()) r.created_at = now;
 }
+void fill_defaults(CompressRunRecord& r, const std::string& now, const std::string& tool) {
+  if (r.created_at.empty()) r.created_at = now;
+  if (r.tool_version.empty()) r.tool_version = tool;
+}
 void fill_defaults(ObjectiveValueRecord& r, const std::string& now, const std::string& tool) {
   if (r.created_at.empty()) r.created_at = now;
   if (r.tool_version.empty()) r.tool_version = tool;
@@ -203,6 +215,7 @@ struct Dump {
   std::vector<SearchRunRecord> search_runs;
   std::vector<CandidateRecord> candidates;
   std::vector<ObjectiveValueRecord> objective_values;
+  std::vector<CompressRunRecord> compress_runs;
 };
 
 // Calls f(table, rows) for each table of `d`, in kTables order (parents before children).
@@ -215,6 +228,7 @@ void for_each_table(D& d, F&& f) {
   f(table<SearchRunRecord>(), d.search_runs);
   f(table<CandidateRecord>(), d.candidates);
   f(table<ObjectiveValueRecord>(), d.objective_values);
+  f(table<CompressRunRecord>(), d.compress_runs);
 }
 
 Result<Dump> read_export(const std::string& source) {
@@ -714,6 +728,21 @@ Result<std::optional<ObjectiveValueRecord>> Store::find_objective_value(const st
   key.objective = objective;
   key.arch_hash = arch_hash;
   return detail::find_row(impl_->db(), table<ObjectiveValueRecord>(), key, "cannot read objective values");
+}
+
+// ---- compression runs ---------------------------------------------------------------------------
+
+Status Store::put_compress_run(const CompressRunRecord& run) {
+  CompressRunRecord r = run;
+  fill_defaults(r, now_utc(), impl_->tool_version);
+  auto out = impl_->put_all<CompressRunRecord>(std::span<const CompressRunRecord>(&r, 1), OnConflict::replace,
+                                               "cannot store compression run");
+  if (!out) return out.error();
+  return Ok{};
+}
+
+Result<std::vector<CompressRunRecord>> Store::list_compress_runs() {
+  return detail::select_all(impl_->db(), table<CompressRunRecord>(), "cannot read compression runs");
 }
 
 // ---- stats, export, import, check ---------------------------------------------------------------

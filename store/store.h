@@ -154,9 +154,13 @@ class Store {
   Result<std::optional<ObjectiveValueRecord>> find_objective_value(const std::string& objective,
                                                                    const std::string& arch_hash);
 
+  // Compression runs: upsert by id, in one transaction; the device and both archs must be stored.
+  Status put_compress_run(const CompressRunRecord& run);
+  Result<std::vector<CompressRunRecord>> list_compress_runs();
+
   Result<Stats> stats();
   // Tables in export (and import) order: devices, archs, measurements, cost_models, search_runs,
-  // search_candidates, objective_values.
+  // search_candidates, objective_values, compress_runs.
   static std::span<const std::string_view> table_names();
   // Every table, rows in key order, row ids left out: two stores holding the same rows export the
   // same bytes. {"format": "hwnas-store", "schema_version": N, "tables": {"devices": [{…}], …}}

@@ -443,9 +443,10 @@ TEST(Schema, RecordTablesMatchTheLatestSchema) {
   EXPECT_EQ(columns_of("search_runs"), names_of(detail::table<SearchRunRecord>()));
   EXPECT_EQ(columns_of("search_candidates"), names_of(detail::table<CandidateRecord>()));
   EXPECT_EQ(columns_of("objective_values"), names_of(detail::table<ObjectiveValueRecord>()));
+  EXPECT_EQ(columns_of("compress_runs"), names_of(detail::table<CompressRunRecord>()));
   EXPECT_EQ(std::vector<std::string_view>(Store::table_names().begin(), Store::table_names().end()),
             (std::vector<std::string_view>{"devices", "archs", "measurements", "cost_models", "search_runs",
-                                           "search_candidates", "objective_values"}));
+                                           "search_candidates", "objective_values", "compress_runs"}));
 }
 
 TEST(Schema, MigratesAnEmptyFileToTheLatestVersion) {
@@ -519,7 +520,7 @@ TEST(Schema, MigratesAVersion1DatabaseKeepingItsRows) {
   auto c = sql::Connection::open(path, sql::Access::read_only, 1000, path);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(*c->query_int("SELECT count(*) FROM sqlite_master WHERE name = 'measurements_by_arch'", "v"), 1);
-  EXPECT_EQ(*c->query_text("SELECT group_concat(version) FROM schema_version", "v"), "1,2,3");
+  EXPECT_EQ(*c->query_text("SELECT group_concat(version) FROM schema_version", "v"), "1,2,3,4");
 }
 
 TEST(Schema, NewerVersionIsRefusedAndTheFileLeftByteIdentical) {
@@ -634,7 +635,7 @@ TEST(Store, ImportOfABadExportChangesNothing) {
             fmt::format(": schema version 99 is newer than this hwnas ({}); upgrade hwnas", schema::latest_version()));
   EXPECT_EQ(import_text(R"({"format":"hwnas-store","schema_version":2,"tables":{"nope":[]}})"),
             ": tables.nope: unknown table (known: devices, archs, measurements, cost_models, search_runs, "
-            "search_candidates, objective_values)");
+            "search_candidates, objective_values, compress_runs)");
   EXPECT_EQ(import_text(R"({"format":"hwnas-store","schema_version":2,"tables":{"devices":[{"cores":"many"}]}})"),
             ": tables.devices[0].cores: must be an integer");
   // A row that fails late (a measurement of a device nobody stored) rolls the whole import back.
@@ -671,7 +672,7 @@ TEST(Store, CsvExportHasAHeaderAndQuotesText) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message,
             ":memory:: cannot export: unknown table 'nope' (tables: devices, archs, measurements, "
-            "cost_models, search_runs, search_candidates, objective_values)");
+            "cost_models, search_runs, search_candidates, objective_values, compress_runs)");
 }
 
 TEST(Store, SubjectHashIsStableAndSeparatesLabels) {

@@ -423,6 +423,27 @@ Table<ObjectiveValueRecord> make_objective_values() {
   return finish(std::move(t));
 }
 
+Table<CompressRunRecord> make_compress_runs() {
+  using R = CompressRunRecord;
+  Table<R> t;
+  t.name = "compress_runs";
+  // clang-format off
+  t.columns = {
+      col<R>("id", [](auto& r) -> auto& { return r.id; }),
+      col<R>("method", [](auto& r) -> auto& { return r.method; }),
+      col<R>("arch_hash", [](auto& r) -> auto& { return r.arch_hash; }),
+      col<R>("result_hash", [](auto& r) -> auto& { return r.result_hash; }),
+      col<R>("device", [](auto& r) -> auto& { return r.device; }),
+      json_col<R>("record_json", [](auto& r) -> auto& { return r.record_json; }),
+      col<R>("created_at", [](auto& r) -> auto& { return r.created_at; }),
+      col<R>("tool_version", [](auto& r) -> auto& { return r.tool_version; }),
+  };
+  // clang-format on
+  t.key = {"id"};
+  t.missing_parent = "store its device (put_device) and both archs (put_arch) first";
+  return finish(std::move(t));
+}
+
 }  // namespace
 
 template <>
@@ -458,6 +479,11 @@ const Table<CandidateRecord>& table() {
 template <>
 const Table<ObjectiveValueRecord>& table() {
   static const Table<ObjectiveValueRecord> t = make_objective_values();
+  return t;
+}
+template <>
+const Table<CompressRunRecord>& table() {
+  static const Table<CompressRunRecord> t = make_compress_runs();
   return t;
 }
 
@@ -631,6 +657,7 @@ HWNAS_STORE_INSTANTIATE(CostModelRecord)
 HWNAS_STORE_INSTANTIATE(SearchRunRecord)
 HWNAS_STORE_INSTANTIATE(CandidateRecord)
 HWNAS_STORE_INSTANTIATE(ObjectiveValueRecord)
+HWNAS_STORE_INSTANTIATE(CompressRunRecord)
 #undef HWNAS_STORE_INSTANTIATE
 // NOLINTEND(bugprone-macro-parentheses)
 

@@ -60,7 +60,7 @@ struct Table {
 };
 
 template <class R>
-const Table<R>& table();  // defined for the seven record types
+const Table<R>& table();  // defined for the eight record types
 
 // Binds the record's columns to parameters 1..N; an Error names the table, column and rule.
 template <class R>

@@ -192,6 +192,17 @@ TEST(CliCompress, SpvitCarvesIntoGivenChoicesAndToABudget) {
   EXPECT_DOUBLE_EQ(point["measured_ms"].get<double>(), s["carved_ms"].get<double>());
   const double d = point["distance"].get<double>();
   EXPECT_NEAR(run_distance(f, sprefix, "sp_search"), d, 1e-3 * d + 1e-12);
+
+  // The three runs are in the store, and the report draws them.
+  const std::string twins = tmp("sp_report.json");
+  const CliRun rep = run("report --db " + db + " --format json -o " + twins);
+  ASSERT_EQ(rep.code, 0) << rep.out;
+  EXPECT_NE(rep.out.find("3 compression run(s)"), std::string::npos) << rep.out;
+  std::vector<std::string> methods;
+  for (const auto& t : nlohmann::json::parse(read_text(twins)))
+    if (t["id"] == "compress_runs")
+      for (const auto& row : t["rows"]) methods.push_back(row["method"].get<std::string>());
+  EXPECT_EQ(methods, (std::vector<std::string>{"spvit-to", "spvit", "spvit"}));
 }
 
 TEST(CliCompress, BadInputsAreOneLineErrorsAndWriteNothing) {
