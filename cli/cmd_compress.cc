@@ -31,6 +31,7 @@
 #include "space/arch_json.h"
 #include "space/canonical.h"
 #include "space/presets.h"
+#include "space/search_space.h"
 #include "space/validate.h"
 #include "weights/checkpoint.h"
 
@@ -174,7 +175,7 @@ std::unique_ptr<Latency> latency_from_options(const po::variables_map& vm, bool 
   const std::string source = vm["latency"].as<std::string>();
   if (source == "table") {
     if (!predictions) return l;
-    l->table = std::make_unique<UnitLatencyTable>(*l->target.backend, l->db, l->target.key, nullptr);
+    l->table = std::make_unique<UnitLatencyTable>(*l->target.backend, l->db, l->target.key, stderr);
     l->original_ms = l->network_ms(original);
     l->table->anchor(original, l->original_ms);
     return l;
@@ -269,7 +270,8 @@ int compress_finercut(const Args& args) {
   const std::string usage =
       "hwnas compress finercut (--preset NAME | FILE) [--weights W.safetensors] (--images DIR | --image FILE... |\n"
       "          --input T.npy | --synthetic N) (--ratio R | --budget-ms B) [--method greedy|oneshot|latency]\n"
-      "          [--distance finercut-js|js|angular|rel-l2] [-o PREFIX] [--calib-batch N] [--threads T] [--db DB]";
+      "          [--distance finercut-js|js|angular|rel-l2] [--latency table|model] [--measure-steps] [-o PREFIX]\n"
+      "          [--calib-batch N] [--threads T] [--db DB]";
   po::options_description desc(
       "compress finercut: remove attention/FFN sublayers in FinerCut's order (no training) to a ratio or a latency "
       "budget");
@@ -280,6 +282,7 @@ int compress_finercut(const Args& args) {
       "budget-ms", po::value<double>(), "remove until the predicted latency is within this budget")(
       "method", po::value<std::string>()->default_value("greedy"),
       "greedy (FinerCut), oneshot, or latency (distance increase per ms saved)")(
+      "measure-steps", "measure the network after every removal (the measured distance/latency curve)")(
       "output,o", po::value<std::string>(), "write PREFIX.json (arch), PREFIX.safetensors, PREFIX.order.json");
   po::variables_map vm;
   if (!parse_options(usage, desc, positional, args, vm)) return kExitOk;
@@ -303,8 +306,9 @@ int compress_finercut(const Args& args) {
   }
   std::unique_ptr<Model> model = model_from_options(vm, arch);
   const compress::Distance metric = model->metric;
-  std::unique_ptr<Latency> lat =
-      latency_from_options(vm, vm.count("budget-ms") != 0 || *method == compress::Method::latency, true, arch);
+  std::unique_ptr<Latency> lat = latency_from_options(
+      vm, vm.count("budget-ms") != 0 || *method == compress::Method::latency || vm.count("measure-steps") != 0, true,
+      arch);
   const bool timed = lat->available();
   if (vm.count("budget-ms") != 0) {
     const double budget = vm["budget-ms"].as<double>();
@@ -338,6 +342,18 @@ int compress_finercut(const Args& args) {
   auto result = compress::finercut(fidelity, cfg);
   if (!result) throw RuntimeFailure(result.error().message);
 
+  if (timed && vm.count("measure-steps") != 0) {
+    PhaseProgress progress(stderr);
+    for (std::size_t k = 0; k < result->steps.size(); ++k) {
+      compress::Step& st = result->steps[k];
+      if (st.measured_ms <= 0) {
+        auto a = space::validate(compress::without(arch, compress::removed_by(*result, k + 1)));
+        if (!a) throw RuntimeFailure(a.error().message);
+        st.measured_ms = lat->network_ms(*a);
+      }
+      progress("steps measured", k + 1, result->steps.size());
+    }
+  }
   auto pruned = space::validate(compress::without(arch, compress::removed_by(*result, result->steps.size())));
   if (!pruned) throw RuntimeFailure(pruned.error().message);
   pruned->meta.name = fmt::format("{}-finercut-{}", name_or(arch), result->steps.size());
@@ -452,8 +468,9 @@ int carve_to(const po::variables_map& vm, const space::Arch& arch) {
 int compress_spvit(const Args& args) {
   const std::string usage =
       "hwnas compress spvit (--preset NAME | FILE) [--weights W.safetensors] (--images DIR | --image FILE... |\n"
-      "          --input T.npy | --synthetic N) --budget-ms B [--population N] [--generations G] [--finalists F]\n"
-      "          [--distance finercut-js|js|angular|rel-l2] [-o PREFIX] [--calib-batch N] [--threads T] [--db DB]";
+      "          --input T.npy | --synthetic N) (--budget-ms B [--population N] [--generations G] [--finalists F] |\n"
+      "          --to ARCH) [--distance finercut-js|js|angular|rel-l2] [--latency table|model] [-o PREFIX]\n"
+      "          [--calib-batch N] [--threads T] [--seed S] [--db DB]";
   po::options_description desc(
       "compress spvit: carve 1x1/3x3 bottleneck convs out of MSA layers, skip layers and narrow FFNs (SPViT's "
       "choices, no training) to a latency budget");
@@ -472,7 +489,10 @@ int compress_spvit(const Args& args) {
   if (!parse_options(usage, desc, positional, args, vm)) return kExitOk;
 
   const space::Arch arch = arch_from_options(vm, usage);
-  if (vm.count("to") != 0) return carve_to(vm, arch);
+  if (vm.count("to") != 0) {
+    if (vm.count("budget-ms") != 0) throw UsageError("--to ARCH carves into given choices: no --budget-ms with it");
+    return carve_to(vm, arch);
+  }
   if (vm.count("budget-ms") == 0) throw UsageError("--budget-ms B is required (or --to ARCH)");
   const double budget = vm["budget-ms"].as<double>();
   const std::size_t population = vm["population"].as<std::size_t>(), generations = vm["generations"].as<std::size_t>(),
@@ -491,8 +511,7 @@ int compress_spvit(const Args& args) {
       for (space::Block& b : fastest.stages[s].blocks) {
         b.mixer = sp->stages[s].mixers.front();
         if (b.ffn.kind != space::FfnKind::none)
-          b.ffn.hidden = std::max<std::int64_t>(
-              1, std::llround(sp->stages[s].ffn_ratios.front() * static_cast<double>(fastest.stages[s].dim)));
+          b.ffn.hidden = space::ffn_width(sp->stages[s].ffn_ratios.front(), fastest.stages[s].dim);
       }
     auto f = space::validate(fastest);
     if (!f) throw RuntimeFailure(f.error().message);

@@ -95,13 +95,44 @@ void add_spvit(reports::CompressRun& r, const json& rec) {
                                       static_cast<int>(i) == chosen ? " (chosen)" : "")});
     if (static_cast<int>(i) == chosen) r.distance = num(p, "distance");
   }
+  const std::size_t singles = search.value("sensitivity", json::array()).size(),
+                    runs = search.value("runs", std::size_t{0});
   r.note = fmt::format(
       "{} single changes and {} finalists run, {} candidates predicted in {} round(s); predicted vs true distance "
       "over the finalists: Spearman {:.2f}; latency correction {:.3f}.",
-      search.value("sensitivity", json::array()).size(),
-      search.value("runs", std::size_t{0}) - search.value("sensitivity", json::array()).size(),
-      search.value("proxy_evaluations", std::size_t{0}), search.value("rounds", 0), num(search, "proxy_spearman"),
+      singles, runs > singles ? runs - singles : 0, search.value("proxy_evaluations", std::size_t{0}),
+      search.value("rounds", 0), num(search, "proxy_spearman"),
       search.contains("latency_correction") ? num(search, "latency_correction") : 1.0);
+}
+
+reports::CompressRun compress_run(store::Store& db, const store::CompressRunRecord& rec, const std::string& device) {
+  const json j = json::parse(rec.record_json);
+  reports::CompressRun r;
+  r.id = rec.id;
+  r.method = rec.method;
+  r.created_at = rec.created_at;
+  r.device = device;
+  r.metric = j.value("distance", "");
+  r.original = j.value("original_name", rec.arch_hash);
+  r.result = j.value("result_name", rec.result_hash);
+  r.batch = j.value("batch", std::int64_t{1});
+  r.threads = j.value("threads", 0);
+  r.budget_ms = num(j, "budget_ms");
+  r.original_ms = num(j, "original_ms");
+  r.result_ms = j.contains("pruned_ms") ? num(j, "pruned_ms") : num(j, "carved_ms");
+  const auto original = stored_arch(db, rec.arch_hash), result = stored_arch(db, rec.result_hash);
+  if (original && result) add_blocks(r, *original, *result);
+  if (rec.method.rfind("finercut", 0) == 0) {
+    add_finercut(r, j);
+  } else if (rec.method == "spvit") {
+    add_spvit(r, j);
+  } else {
+    r.distance = num(j, "result_distance");
+    r.note = "Carved into given choices (--to), no search.";
+  }
+  r.points.push_back({r.original_ms, 0.0, true, "original", "the original, measured"});
+  if (rec.method != "spvit") r.points.push_back({r.result_ms, r.distance, true, "chosen", "the result, measured"});
+  return r;
 }
 
 }  // namespace
@@ -128,35 +159,17 @@ std::vector<reports::CompressRun> gather_compress_runs(store::Store& db, const s
   std::vector<reports::CompressRun> out;
   for (const store::CompressRunRecord& rec : chosen) {
     const auto dev = device_names.find(rec.device);
-    if (dev == device_names.end()) continue;
-    const json j = json::parse(rec.record_json, nullptr, false);
-    if (!j.is_object()) continue;
-    reports::CompressRun r;
-    r.id = rec.id;
-    r.method = rec.method;
-    r.created_at = rec.created_at;
-    r.device = dev->second;
-    r.metric = j.value("distance", "");
-    r.original = j.value("original_name", rec.arch_hash);
-    r.result = j.value("result_name", rec.result_hash);
-    r.batch = j.value("batch", std::int64_t{1});
-    r.threads = j.value("threads", 0);
-    r.budget_ms = num(j, "budget_ms");
-    r.original_ms = num(j, "original_ms");
-    r.result_ms = j.contains("pruned_ms") ? num(j, "pruned_ms") : num(j, "carved_ms");
-    const auto original = stored_arch(db, rec.arch_hash), result = stored_arch(db, rec.result_hash);
-    if (original && result) add_blocks(r, *original, *result);
-    if (rec.method.rfind("finercut", 0) == 0) {
-      add_finercut(r, j);
-    } else if (rec.method == "spvit") {
-      add_spvit(r, j);
-    } else {
-      r.distance = num(j, "result_distance");
-      r.note = "Carved into given choices (--to), no search.";
+    if (dev == device_names.end()) {
+      if (!ids.empty())
+        throw UsageError(fmt::format("--compress-run {}: its device {} is not in the selection", rec.id, rec.device));
+      continue;
     }
-    r.points.push_back({r.original_ms, 0.0, true, "original", "the original, measured"});
-    if (rec.method != "spvit") r.points.push_back({r.result_ms, r.distance, true, "chosen", "the result, measured"});
-    out.push_back(std::move(r));
+    try {
+      out.push_back(compress_run(db, rec, dev->second));
+    } catch (const json::exception& e) {  // an imported record of another shape: said, left out
+      fmt::print(stderr, "warning: compression run {}: unreadable record ({}); left out of the report\n", rec.id,
+                 e.what());
+    }
   }
   return out;
 }

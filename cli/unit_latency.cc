@@ -14,7 +14,9 @@ namespace hwnas::cli {
 namespace {
 
 // What a unit's latency depends on: its kind and shapes, and for a block its stage's heads, mixer,
-// FFN and pooling. Units of different networks with the same key are the same computation.
+// FFN and pooling; stems, downsamples and heads by their place. A table serves the candidates of one
+// original, which share everything but their blocks' mixers and FFNs (check_carving_target), so
+// equal keys are the same computation there.
 std::string unit_key(const space::Arch& arch, const space::Unit& u) {
   std::string key = fmt::format("{}|{}x{}/{}+{}|{}->{}|{}x{}/{}+{}", space::name_of(u.kind), u.in.h, u.in.w, u.in.n,
                                 u.in.extra, u.in_dim, u.out_dim, u.out.h, u.out.w, u.out.n, u.out.extra);

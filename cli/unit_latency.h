@@ -24,7 +24,8 @@ class UnitLatencyTable {
  public:
   UnitLatencyTable(prof::Backend& backend, store::Store& db, const CostKey& key, std::FILE* progress);
 
-  // Measures `original` end to end (given, or now) and its units: the ratio.
+  // Measures `original`'s units (those not measured yet); the ratio is `measured_ms` (the original
+  // end to end) over their sum.
   void anchor(const space::Arch& original, double measured_ms);
   double predict_ms(const space::Arch& arch);  // anchor() first
   double ratio() const { return ratio_; }

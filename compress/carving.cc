@@ -428,8 +428,11 @@ Result<std::unique_ptr<Carver>> Carver::create(const Fidelity& fid, const space:
         for (std::int64_t o = 0; o < D; ++o)
           col +=
               static_cast<double>(w2[static_cast<std::size_t>(o * Hd + j)]) * w2[static_cast<std::size_t>(o * Hd + j)];
-        lc.ffn.score[static_cast<std::size_t>(j)] = std::sqrt(sum2[static_cast<std::size_t>(j)]) * std::sqrt(col);
-        lc.ffn.mean[static_cast<std::size_t>(j)] = sum[static_cast<std::size_t>(j)] / tokens;
+        const double mean = sum[static_cast<std::size_t>(j)] / tokens;
+        // Centred: a removed neuron's mean stays (in fc2's bias), only its variation is lost.
+        const double var_sum = std::max(0.0, sum2[static_cast<std::size_t>(j)] - tokens * mean * mean);
+        lc.ffn.score[static_cast<std::size_t>(j)] = std::sqrt(var_sum) * std::sqrt(col);
+        lc.ffn.mean[static_cast<std::size_t>(j)] = mean;
       }
       lc.ffn.order.resize(static_cast<std::size_t>(Hd));
       std::iota(lc.ffn.order.begin(), lc.ffn.order.end(), 0);
@@ -536,16 +539,38 @@ class CarvedWeights final : public space::WeightSource {
   std::map<std::pair<int, int>, BlockChange> changes_;
 };
 
+namespace {
+
+// `a` with every block's mixer and FFN blanked: what carving must leave as it is.
+space::Arch without_block_choices(space::Arch a) {
+  for (space::Stage& st : a.stages)
+    for (space::Block& b : st.blocks) {
+      b.mixer = space::Mixer{};
+      b.ffn = space::Ffn{};
+    }
+  return a;
+}
+
+}  // namespace
+
 Status check_carving_target(const space::Arch& original, const space::Arch& target) {
-  if (!(target.input == original.input) || !(target.stem == original.stem) || !(target.head == original.head) ||
-      target.cls_token != original.cls_token || target.stages.size() != original.stages.size())
-    return Error{"carving: the target's input, stem, head or stages differ from the original's"};
+  if (target.stages.size() != original.stages.size())
+    return Error{fmt::format("carving: the target has {} stages, the original {}", target.stages.size(),
+                             original.stages.size())};
   for (std::size_t s = 0; s < original.stages.size(); ++s) {
     const auto &os = original.stages[s], &cs = target.stages[s];
     if (os.blocks.size() != cs.blocks.size() || os.dim != cs.dim || os.heads != cs.heads ||
-        !(os.downsample == cs.downsample))
-      return Error{
-          fmt::format("carving: stages[{}] differs from the original's in depth, dim, heads or downsample", s)};
+        !(os.downsample == cs.downsample) || os.pos_embed != cs.pos_embed || os.norm_out != cs.norm_out)
+      return Error{fmt::format(
+          "carving: stages[{}] differs from the original's in depth, dim, heads, downsample, pos_embed or norm_out",
+          s)};
+  }
+  if (!without_block_choices(original).same_network(without_block_choices(target)))
+    return Error{
+        "carving: the target's input, norm eps, stem, cls token, head or token pooling differ from the "
+        "original's"};
+  for (std::size_t s = 0; s < original.stages.size(); ++s) {
+    const auto &os = original.stages[s], &cs = target.stages[s];
     for (std::size_t b = 0; b < os.blocks.size(); ++b) {
       const space::Block &ob = os.blocks[b], &cb = cs.blocks[b];
       const std::string where = fmt::format("stages[{}].blocks[{}]", s, b);

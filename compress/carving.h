@@ -22,13 +22,15 @@
 //   - a shift s ≥ 0 per channel keeps a∘z + e + s positive 3 standard deviations below the smallest
 //     calibration value, so ReLU passes what the calibration saw; the projection bias takes −Wp·s
 //     back. The carved branch is then the fitted linear map on everything near the calibration data.
-// FFN neurons are ranked by the norm of their contribution over the calibration tokens,
-// ‖a_j‖₂·‖W2[:, j]‖₂ (a_j: the neuron's GELU output; SPViT's learned gate replaced by this score).
-// A narrower FFN keeps the top neurons (in their original order), and the removed ones' mean
-// contribution Σ_j W2[:, j]·mean(a_j) moves into fc2's bias.
+// FFN neurons are ranked by the norm of what removing them loses over the calibration tokens,
+// ‖a_j − mean(a_j)‖₂·‖W2[:, j]‖₂ (a_j: the neuron's GELU output; SPViT's learned gate replaced by
+// this score): a narrower FFN keeps the top neurons (in their original order), and the removed
+// ones' mean contribution Σ_j W2[:, j]·mean(a_j) moves into fc2's bias, so a neuron of constant
+// output goes first and for free.
 //
 // Statistics are those of the original network (each layer carved on its own inputs). Memory: the
-// values and MSA outputs of one layer over all calibration inputs at a time (2·count·tokens·dim floats).
+// inputs, values and MSA outputs of one layer over all calibration inputs at a time (about
+// 3·count·tokens·dim floats).
 #pragma once
 
 #include <array>
@@ -60,12 +62,15 @@ struct CarvedConv {
   std::vector<float> conv_weight, conv_bias;               // [d, D, k, k], [d]
   std::vector<float> bn_weight, bn_bias, bn_mean, bn_var;  // [d] each
   std::vector<float> proj_weight, proj_bias;               // [D, d], [D]
-  double fit_error = 0;  // ‖t − carved‖ / ‖t‖ over the calibration tokens (t: the MSA's output)
+  // ‖t − Wp·(a∘z + e)‖ / ‖t‖ over the spatial calibration tokens (t: the MSA's output without its
+  // projection bias; the fitted linear branch, ReLU passing). The cls token is not carved (SPViT's
+  // conv passes it by: it gets LN(x_cls) added instead of the MSA's output).
+  double fit_error = 0;
 };
 
 struct FfnRanking {
   std::vector<std::int64_t> order;  // neurons by score, highest first (ties: lower index first)
-  std::vector<double> score;        // ‖a_j‖·‖W2[:, j]‖ per neuron
+  std::vector<double> score;        // ‖a_j − mean(a_j)‖·‖W2[:, j]‖ per neuron
   std::vector<double> mean;         // mean GELU output per neuron
 };
 
@@ -79,8 +84,9 @@ struct LayerCarving {
   FfnRanking ffn;
 };
 
-// Whether `target` is `original` carved: the same input, stem, head and stages (depth, dim, heads,
-// downsample), every block's mixer the original's, or skip / normskip, or bconv where the original
+// Whether `target` is `original` carved: the same network but for its blocks' mixers and FFNs
+// (input, norm eps, stem, cls token, head; stages' depth, dim, heads, downsample, pos_embed,
+// norm_out; token pooling), every block's mixer the original's, or skip / normskip, or bconv where the original
 // has MSA; every FFN the original's, none, or a narrower MLP of an MLP. The error names the block.
 Status check_carving_target(const space::Arch& original, const space::Arch& target);
 

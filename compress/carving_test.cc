@@ -196,7 +196,8 @@ TEST(Carving, TapOffsetsFollowSpvitsColumnMajorKernel) {
 }
 
 // A DeiT-like block whose first `constant` FFN neurons output a constant (fc1 row zero, their own
-// bias) through small fc2 columns, and whose next `silent` neurons have zero fc2 columns.
+// bias) through full-size fc2 columns, and whose next `silent` neurons have zero fc2 columns: both
+// lose nothing when removed (the constants' mean moves into fc2's bias).
 class ConstantNeurons final : public space::WeightSource {
  public:
   void fill(const space::ParamSpec& spec, std::span<float> dst) const override {
@@ -209,7 +210,7 @@ class ConstantNeurons final : public space::WeightSource {
     if (spec.name.ends_with("mlp.fc2.weight"))
       for (std::int64_t o = 0; o < D; ++o)
         for (std::int64_t j = 0; j < kConstant + kSilent; ++j)
-          dst[static_cast<std::size_t>(o * hidden + j)] *= j < kConstant ? 1e-3f : 0.0f;
+          if (j >= kConstant) dst[static_cast<std::size_t>(o * hidden + j)] = 0.0f;
   }
   static constexpr std::int64_t kConstant = 5, kSilent = 3;
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -20,9 +21,18 @@ namespace hwnas::compress {
 Result<space::SearchSpace> carving_space(const space::Arch& arch, const std::string& name) {
   auto sp = space::seed_space("spvit", arch, name);
   if (!sp) return sp.error();
-  for (space::StageSpace& st : sp->stages)
-    for (space::Mixer& m : st.mixers)
+  for (std::size_t s = 0; s < sp->stages.size(); ++s) {
+    for (space::Mixer& m : sp->stages[s].mixers)
       if (m.kind == space::MixerKind::normskip) m = space::Mixer{space::MixerKind::skip};
+    // The stage offers blocks[0]'s MSA: every block's must be that one (rel-pos or not alike).
+    const auto& blocks = arch.stages[s].blocks;
+    for (std::size_t b = 1; b < blocks.size(); ++b)
+      if (!(blocks[b].mixer == blocks[0].mixer))
+        return Error{
+            fmt::format("{}: stages[{}].blocks[{}]: mixer {} differs from blocks[0] ({}); carving needs the "
+                        "MSA blocks of a stage alike",
+                        name, s, b, space::describe(blocks[b].mixer), space::describe(blocks[0].mixer))};
+  }
   sp->name = "carve:" + name;
   sp->description = fmt::format(
       "SPViT carving of {}: per MSA block skip / 1x1 conv / 3x3 conv / MSA, FFN width in eighths of the base", name);
@@ -107,11 +117,12 @@ Result<SpvitResult> spvit_search(Fidelity& fidelity, const Carver& carver, const
         changes.push_back({static_cast<int>(s), static_cast<int>(b), std::move(a), mixer_text(m)});
       }
       if (ob.ffn.kind == space::FfnKind::none) continue;
+      std::set<std::int64_t> widths;
       for (double ratio : ss.ffn_ratios) {
         space::Arch a = original;
         space::Ffn& f = a.stages[s].blocks[b].ffn;  // as space::Sampler decodes the width
-        f.hidden = std::max<std::int64_t>(1, std::llround(ratio * static_cast<double>(original.stages[s].dim)));
-        if (f == ob.ffn) continue;
+        f.hidden = space::ffn_width(ratio, original.stages[s].dim);
+        if (f == ob.ffn || !widths.insert(f.hidden).second) continue;  // two ratios may round alike
         std::string text = space::describe(f);
         changes.push_back({static_cast<int>(s), static_cast<int>(b), std::move(a), std::move(text)});
       }

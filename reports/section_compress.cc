@@ -40,7 +40,8 @@ std::string blocks_diagram(const CompressRun& r) {
       const CompressBlock& b = r.blocks[i];
       const double x = label_w + cell * static_cast<double>(i);
       const std::string mixer = row == 0 ? mixer_of(b.before) : b.mixer_after;
-      const std::string ffn = row == 0 ? (b.before.find("/none") != std::string::npos ? "none" : "mlp") : b.ffn_after;
+      const std::string before_ffn = b.before.substr(b.before.find('/') + 1);
+      const std::string ffn = row == 0 ? before_ffn.substr(0, before_ffn.find('(')) : b.ffn_after;
       const std::string hover =
           fmt::format("{}: {} → {}{}{}", b.label, b.before, b.after,
                       b.mixer_step > 0 ? fmt::format("; mixer removed at step {}", b.mixer_step) : "",

@@ -63,6 +63,10 @@ double log10_sum_pow(double base, const std::vector<std::int64_t>& exps) {
 
 }  // namespace
 
+std::int64_t ffn_width(double ratio, std::int64_t dim) {
+  return std::max<std::int64_t>(1, std::llround(ratio * static_cast<double>(dim)));
+}
+
 std::vector<Gene> gene_layout(const SearchSpace& space) {
   std::vector<Gene> genes;
   for (std::size_t s = 0; s < space.stages.size(); ++s) {
@@ -138,9 +142,7 @@ Result<Candidate> Sampler::repair(Genome g) const {
       if (fk < 0) return Error{fmt::format("{}.blocks[{}]: no FFN kind works with a cls token", sp, b)};
       g[at + kFfnKind] = static_cast<std::uint32_t>(fk);
       blk.ffn.kind = ss.ffn_kinds[static_cast<std::size_t>(fk)];
-      if (blk.ffn.kind != FfnKind::none)
-        blk.ffn.hidden =
-            std::max<std::int64_t>(1, std::llround(ss.ffn_ratios[g[at + kFfnRatio]] * static_cast<double>(st.dim)));
+      if (blk.ffn.kind != FfnKind::none) blk.ffn.hidden = ffn_width(ss.ffn_ratios[g[at + kFfnRatio]], st.dim);
       if (g[at + kDropMixer] == 1) blk.mixer = Mixer{MixerKind::skip};
       if (g[at + kDropFfn] == 1) blk.ffn = Ffn{FfnKind::none, 0};
       st.blocks.push_back(blk);

@@ -41,6 +41,9 @@ struct Gene {
   std::uint32_t choices = 1;
 };
 
+// The FFN width a ratio of the stage's dim gives: round(ratio · dim), at least 1.
+std::int64_t ffn_width(double ratio, std::int64_t dim);
+
 // Gene layout of a space: per stage depth, dim, head_dim, downsample, then per block slot (up to the
 // largest depth) mixer, ffn_kind, ffn_ratio, drop_mixer, drop_ffn.
 std::vector<Gene> gene_layout(const SearchSpace& space);

@@ -240,7 +240,8 @@ TEST(CliCompress, BadInputsAreOneLineErrorsAndWriteNothing) {
       {sbase, "--budget-ms B is required"},
       {sbase + "--budget-ms 0.0001", "not reachable by carving: the fastest reachable is"},
       {sbase + "--budget-ms 1 --population 2", "--population: must be in [4, 4096]"},
-      {sbase + "--to deit-tiny", "--to deit-tiny: carving: the target's input, stem, head or stages differ"},
+      {sbase + "--budget-ms 1 --to deit-tiny", "no --budget-ms with it"},
+      {sbase + "--to deit-tiny", "--to deit-tiny: carving: stages[0] differs from the original's in depth"},
       // kNet's second block is HiLo: SPViT's choices need the blocks of a stage alike, and MSA.
       {"compress spvit " + f.arch + " --weights " + f.weights + tail + "--budget-ms 1",
        "spvit needs the blocks of a stage alike"},
