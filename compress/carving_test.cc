@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "compress/test_calibration.h"
 #include "profilers/backends.h"
 #include "profilers/weight_source.h"
 #include "space/arch_json.h"
@@ -104,11 +105,7 @@ class FixedOffsetAttention final : public space::WeightSource {
 };
 
 Calibration images(std::int64_t n) {
-  Calibration c{std::vector<float>(static_cast<std::size_t>(n * 3 * 32 * 32)), n};
-  std::mt19937 gen(11);
-  std::normal_distribution<float> d;
-  for (float& v : c.images) v = d(gen);
-  return c;
+  return gaussian_calibration(n, 11);
 }
 
 struct Engine {

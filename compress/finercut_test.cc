@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "compress/test_calibration.h"
 #include "profilers/backends.h"
 #include "profilers/weight_source.h"
 #include "space/arch_json.h"
@@ -48,11 +49,7 @@ space::Arch tiny(int blocks) {
 }
 
 Calibration gaussian(std::int64_t n) {
-  Calibration c{std::vector<float>(static_cast<std::size_t>(n * 3 * 32 * 32)), n};
-  std::mt19937 gen(5);
-  std::normal_distribution<float> d;
-  for (float& v : c.images) v = d(gen);
-  return c;
+  return gaussian_calibration(n, 5);
 }
 
 struct Engine {

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "compress/test_calibration.h"
 #include "profilers/backends.h"
 #include "profilers/weight_source.h"
 #include "space/arch_json.h"
@@ -49,10 +50,7 @@ TEST(Spvit, FindsTheFreeChangeUnderABudget) {
   prof::RunConfig run;
   run.batch = 3;
   run.threads = 1;
-  Calibration calib{std::vector<float>(static_cast<std::size_t>(6 * 3 * 32 * 32)), 6};
-  std::mt19937 gen(3);
-  std::normal_distribution<float> nd;
-  for (float& v : calib.images) v = nd(gen);
+  Calibration calib = gaussian_calibration(6, 3);
   const SecondAttentionSilent w;
   auto f = Fidelity::create(**backend, *arch, w, std::move(calib), Distance::finercut_js, run);
   ASSERT_TRUE(f) << f.error().message;
