@@ -341,6 +341,9 @@ int compress_finercut(const Args& args) {
   };
   auto result = compress::finercut(fidelity, cfg);
   if (!result) throw RuntimeFailure(result.error().message);
+  if (result->finish_replaced > 0)
+    fmt::print(stderr, "finish: {} removed instead of the path's last {} step(s) (distance {:.4g}, fits the budget)\n",
+               compress::label(result->steps.back().removed), result->finish_replaced, result->steps.back().distance);
 
   if (timed && vm.count("measure-steps") != 0) {
     PhaseProgress progress(stderr);
@@ -367,6 +370,7 @@ int compress_finercut(const Args& args) {
                  {"unit_passes", fidelity.unit_passes()},
                  {"original_predicted_ms", result->original_ms},
                  {"budget_ms", cfg.budget_ms},
+                 {"finish_replaced", result->finish_replaced},
                  {"steps", steps_json(*result)}};
   fmt::print("{} of {} sublayers removed ({} networks evaluated)\n", result->steps.size(), all.size(),
              result->evaluations);

@@ -36,6 +36,49 @@ bool done(const FinercutConfig& cfg, const space::Arch& original, FinercutResult
   return left == 0;
 }
 
+// A removal that would have ended the latency-aware path within the budget at step `at`.
+struct Finisher {
+  std::size_t at = 0;  // the path's first `at` steps, then `removed`
+  Sublayer removed;
+  double distance = 0, predicted_ms = 0, score = 0;
+};
+
+constexpr std::size_t kMaxFinisherMeasurements = 4;
+
+// The ratio ranking is a knapsack heuristic: near the budget its best ratio can overshoot, taking a
+// large saving at a large distance where a smaller removal would have fitted. So the path's end is
+// compared with every finisher less divergent than it; the least divergent one that fits (measured,
+// when measuring) replaces the path from its step on. The finishers' distances were computed by the
+// scans already: only measurements are added (at most kMaxFinisherMeasurements).
+void finish(const FinercutConfig& cfg, const space::Arch& original, FinercutResult& r,
+            std::vector<Finisher> finishers) {
+  if (r.steps.empty()) return;
+  const Step& end = r.steps.back();
+  const bool end_fits =
+      cfg.measure_ms ? end.measured_ms > 0 && end.measured_ms <= cfg.budget_ms : end.predicted_ms <= cfg.budget_ms;
+  if (!end_fits) return;  // the path ran out of candidates over the budget: nothing fits
+  std::stable_sort(finishers.begin(), finishers.end(),
+                   [](const Finisher& a, const Finisher& b) { return a.distance < b.distance; });
+  std::size_t measured = 0;
+  for (const Finisher& f : finishers) {
+    if (!(f.distance < end.distance)) break;
+    if (f.at + 1 == r.steps.size() && f.removed == end.removed) continue;  // the path's own end
+    double m = 0;
+    if (cfg.measure_ms) {
+      if (measured++ == kMaxFinisherMeasurements) break;
+      std::vector<Sublayer> set = removed_by(r, f.at);
+      set.push_back(f.removed);
+      auto a = space::validate(without(original, set));
+      m = a ? cfg.measure_ms(*a) : std::numeric_limits<double>::infinity();
+      if (m > cfg.budget_ms) continue;
+    }
+    r.finish_replaced = r.steps.size() - f.at;
+    r.steps.resize(f.at);
+    r.steps.push_back({f.removed, f.distance, f.predicted_ms, f.score, m});
+    return;
+  }
+}
+
 }  // namespace
 
 std::string_view name_of(Method m) {
@@ -91,6 +134,10 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
     return r;
   }
 
+  // Latency-aware with a budget: every network one removal away from the path that is predicted
+  // within the budget (a finisher), kept for the finish below.
+  const bool finishing = cfg.method == Method::latency && cfg.budget_ms > 0;
+  std::vector<Finisher> finishers;
   double current = 0, current_ms = r.original_ms;
   while (!done(cfg, arch, r, left.size())) {
     std::size_t best = 0;
@@ -104,6 +151,7 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
       const double ms = predict(cfg, arch, trial);  // 0 without a latency model
       const double score =
           cfg.method == Method::latency ? (*d - current) / std::max(current_ms - ms, kMinSavingMs) : *d;
+      if (finishing && ms <= cfg.budget_ms) finishers.push_back({r.steps.size(), left[i], *d, ms, score});
       if (score < best_score) {  // ties: the earlier sublayer in network order
         best_score = score;
         best = i;
@@ -119,6 +167,7 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
     current_ms = best_ms;
     if (auto st = fidelity.set_base(removed); !st) return st.error();
   }
+  if (finishing) finish(cfg, arch, r, std::move(finishers));
   return r;
 }
 

@@ -4,7 +4,9 @@
 //            sublayers removed so far; the one with the smallest distance goes. O((2L)²) passes.
 //   oneshot  each candidate scored once, alone; removed in the order of those scores.
 //   latency  hwnas's latency-aware greedy: the candidate with the smallest distance increase per
-//            millisecond saved (the saving predicted by the latency model) goes.
+//            millisecond saved (the saving predicted by the latency model) goes. With a budget,
+//            the path's end is then replaced by the least divergent removal one step off the path
+//            that fits the budget, where that is less divergent than the path's end.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,9 @@ struct FinercutResult {
   double original_measured_ms = 0;   // when the budget check measured it
   std::vector<Step> steps;           // the removal order
   std::size_t evaluations = 0;       // networks whose distance was computed
+  // Latency-aware with a budget: how many of the path's last steps a less divergent finisher that
+  // fits replaced (0: the path's own end stood; see finercut.cc).
+  std::size_t finish_replaced = 0;
 };
 
 Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg);

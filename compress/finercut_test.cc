@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -208,6 +210,74 @@ TEST(Finercut, BudgetStopsAtTheFirstStepPredictedWithinIt) {
   ASSERT_FALSE(r->steps.empty());
   EXPECT_LE(r->steps.back().predicted_ms, cfg.budget_ms);
   for (std::size_t i = 0; i + 1 < r->steps.size(); ++i) EXPECT_GT(r->steps[i].predicted_ms, cfg.budget_ms);
+}
+
+// Near the budget the best ratio can overshoot: a large saving at a large distance where a smaller
+// removal would fit. A latency model is built from the measured single-removal distances so that
+// the ratio path's first step (A: the most divergent sublayer, with a saving that makes its ratio
+// the best) reaches the budget, while F (the least divergent, saving just enough) also fits.
+TEST(Finercut, LatencyAwareBudgetEndsWithTheLeastDivergentFinisherThatFits) {
+  Engine e;
+  const space::Arch a = tiny(3);
+  const prof::RandomWeights w(8);
+  auto f = fidelity(e, a, w, 4, 4);
+  const std::vector<Sublayer> cands = removable_sublayers(a);
+  std::vector<double> single;
+  for (const Sublayer& s : cands) single.push_back(f->distance({s}).value());
+  const auto lo = static_cast<std::size_t>(std::min_element(single.begin(), single.end()) - single.begin());
+  const auto hi = static_cast<std::size_t>(std::max_element(single.begin(), single.end()) - single.begin());
+  ASSERT_LT(single[lo], single[hi]);
+  std::map<std::string, double> saving;
+  for (const Sublayer& s : cands) saving[label(s)] = 0.01;
+  saving[label(cands[lo])] = 1.0;
+  saving[label(cands[hi])] = 2.0 * single[hi] / single[lo];  // ratio single[lo] / 2: the best
+  auto removed_of = [&](const space::Arch& arch) {
+    std::vector<std::string> out;
+    for (const Sublayer& s : cands) {
+      const space::Block& b = arch.stages[0].blocks[static_cast<std::size_t>(s.block)];
+      if (s.ffn ? b.ffn.kind == space::FfnKind::none : b.mixer.kind == space::MixerKind::skip) out.push_back(label(s));
+    }
+    return out;
+  };
+  auto predict = [&](const space::Arch& arch) {
+    double t = 10;
+    for (const std::string& l : removed_of(arch)) t -= saving.at(l);
+    return t;
+  };
+  FinercutConfig cfg;
+  cfg.method = Method::latency;
+  cfg.predict_ms = predict;
+  cfg.budget_ms = 10 - 0.999;
+
+  // Predicted only: F replaces the path's end.
+  auto r = finercut(*f, cfg);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->steps.size(), 1u);
+  EXPECT_EQ(label(r->steps[0].removed), label(cands[lo]));
+  EXPECT_DOUBLE_EQ(r->steps[0].distance, single[lo]);
+  EXPECT_DOUBLE_EQ(r->steps[0].predicted_ms, 9.0);
+  EXPECT_EQ(r->finish_replaced, 1u);
+
+  // Measured: F measures over the budget, so the path's own end (A, measured within) stands.
+  std::vector<std::vector<std::string>> measured;
+  cfg.measure_ms = [&](const space::Arch& arch) {
+    measured.push_back(removed_of(arch));
+    const auto& rm = measured.back();
+    return predict(arch) + (std::find(rm.begin(), rm.end(), label(cands[lo])) != rm.end() ? 5.0 : 0.0);
+  };
+  r = finercut(*f, cfg);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->steps.size(), 1u);
+  EXPECT_EQ(label(r->steps[0].removed), label(cands[hi]));
+  EXPECT_EQ(r->finish_replaced, 0u);
+  EXPECT_EQ(measured, (std::vector<std::vector<std::string>>{{label(cands[hi])}, {label(cands[lo])}}));
+
+  // Plain greedy keeps the paper's algorithm: no finish.
+  cfg.method = Method::greedy;
+  cfg.measure_ms = nullptr;
+  r = finercut(*f, cfg);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->finish_replaced, 0u);
 }
 
 }  // namespace
