@@ -222,14 +222,7 @@ void store_profile(store::Store& db, const space::Arch& arch, const prof::Profil
   };
   check(db.put_device(device_record(r.device)));
   check(db.put_arch(arch_record(arch)));
-  check(db.put_measurements(measurement_records(r, backend)));
-  if (r.graph) {
-    // The CUDA-graph replay of the same pass: its own key (backend "<name>-graph"), network only.
-    prof::ProfileResult g = r;
-    g.end_to_end = *r.graph;
-    g.units.clear();
-    check(db.put_measurements(measurement_records(g, backend + "-graph")));
-  }
+  check(db.put_measurements(profile_records(r, backend)));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "cli/calibrate.h"
 #include "cli/cost_fit.h"
 #include "cli/cost_options.h"
+#include "cli/farm.h"
 #include "cli/db_common.h"
 #include "cli/estimators.h"
 #include "cli/output_file.h"
@@ -171,7 +172,11 @@ int run_search(const Args& args) {
       "minutes of calibration when the store has no cost model for this configuration")(
       "objective-timeout", po::value<double>()->default_value(60), "seconds an objective command may take")(
       "hv-reference", po::value<double>(), "hypervolume's reference score (default: 0; zen: -5)")(
-      "no-presets", "do not measure the presets that fit the budget for comparison")("quiet", "no progress output");
+      "no-presets", "do not measure the presets that fit the budget for comparison")(
+      "measure-batch", po::value<std::size_t>(),
+      "candidates measured together before the model refits (default 1; with --mpi, the workers of the device)")(
+      "quiet", "no progress output");
+  add_farm_options(desc);
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
   if (vm.count("device") != 0 && !prof::parse_device(vm["device"].as<std::string>()))
@@ -183,6 +188,7 @@ int run_search(const Args& args) {
   const CostKey& key = target.key;
   auto put_dev = db.put_device(device_record(backend.device()));
   if (!put_dev) throw RuntimeFailure(put_dev.error().message);
+  prof::mpi::Coordinator* workers = farm_from_options(vm, "search", key.model.device, key.model.device_model);
 
   // The run's settings: from the options, or the stored ones of --resume.
   SearchRunConfig cfg;
@@ -224,6 +230,12 @@ int run_search(const Args& args) {
     if (s.strategy_config.tournament < 1 || s.strategy_config.tournament > s.strategy_config.population)
       throw UsageError("--tournament: must be in [1, population]");
     if (s.measure_top < 1) throw UsageError("--measure-top: must be >= 1");
+    s.measure_batch = vm.count("measure-batch") != 0 ? vm["measure-batch"].as<std::size_t>()
+                      : workers != nullptr          ? workers->workers_on(key.model.device)
+                                                    : 1;
+    if (s.measure_batch < 1 || s.measure_batch > 4096) throw UsageError("--measure-batch: must be in [1, 4096]");
+    // A batch of B measures up to B per round.
+    s.measure_per_round = std::max(s.measure_per_round, s.measure_batch);
     cfg.device = key.model.device;
     cfg.backend = key.model.backend;
     cfg.batch = key.model.batch;
@@ -273,6 +285,11 @@ int run_search(const Args& args) {
   }
   cfg.model_version = model->version;
   SearchOracle oracle(backend, db, key, model->model);
+  if (workers != nullptr) {
+    oracle.use_farm(workers);
+    note(fmt::format("MPI: {} worker(s) measure on {}, batches of {}", workers->workers_on(key.model.device),
+                     key.model.device_model, cfg.search.measure_batch));
+  }
 
   // The default budget: half of litv2-s measured here (the measurement is stored and reused).
   if (cfg.search.budget_ms <= 0 || !cfg.budget_from.empty()) {
@@ -363,6 +380,7 @@ int run_search(const Args& args) {
       "(reference {:.3f} ms, {} {}): measured front {:.4g}, predicted front {:.4g}; final margin {:.1f}%\n",
       o.evaluations, recs.size(), o.measurements, o.cached_measurements, o.score_failures, cfg.search.budget_ms,
       cfg.objective, cfg.search.score_reference, o.hypervolume_measured, o.hypervolume_predicted, 100 * o.margin);
+  if (workers != nullptr) fmt::print("{}\n", farm_summary(*workers));
 
   // Files and the stored result.
   const std::filesystem::path out_dir = vm.count("out") != 0 ? std::filesystem::path(vm["out"].as<std::string>())

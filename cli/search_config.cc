@@ -24,6 +24,7 @@ nlohmann::json to_json(const SearchRunConfig& c) {
           {"measure_top", s.measure_top},
           {"measure_front", s.measure_front},
           {"measure_per_round", s.measure_per_round},
+          {"measure_batch", s.measure_batch},
           {"score_reference", s.score_reference},
           {"device", c.device},
           {"backend", c.backend},
@@ -61,6 +62,7 @@ SearchRunConfig search_config_from_json(const nlohmann::json& j, const std::stri
   get("measure_top", s.measure_top);
   get("measure_front", s.measure_front);
   get("measure_per_round", s.measure_per_round);
+  get("measure_batch", s.measure_batch);
   get("score_reference", s.score_reference);
   get("device", c.device);
   get("backend", c.backend);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/farm.h"
 #include "cli/store_records.h"
 #include "profilers/profile.h"
 
@@ -20,6 +21,7 @@ std::optional<search::Measured> SearchOracle::stored(const std::string& hash) {
 }
 
 Result<search::Measured> SearchOracle::measure(const space::Arch& arch, const std::string& hash) {
+  if (farm_ != nullptr) return std::move(measure_batch({&arch}, {hash}).front());
   std::optional<search::Measured> m = stored(hash);
   if (!m) {
     if (auto why = backend_.unsupported(arch, key_.run); !why.empty()) return Error{why};
@@ -37,6 +39,40 @@ Result<search::Measured> SearchOracle::measure(const space::Arch& arch, const st
   }
   correction_.add(arch, m->ms * 1e3);
   return *m;
+}
+
+std::vector<Result<search::Measured>> SearchOracle::measure_batch(const std::vector<const space::Arch*>& archs,
+                                                                 const std::vector<std::string>& hashes) {
+  if (farm_ == nullptr) return search::LatencyOracle::measure_batch(archs, hashes);
+  std::vector<Result<search::Measured>> out;
+  std::vector<const space::Arch*> todo;
+  std::vector<std::string> todo_hashes;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < archs.size(); ++i) {
+    out.emplace_back(Error{"not measured"});
+    if (auto m = stored(hashes[i])) {
+      out[i] = *m;
+    } else if (auto why = backend_.unsupported(*archs[i], key_.run); !why.empty()) {
+      out[i] = Error{why};
+    } else {
+      todo.push_back(archs[i]);
+      todo_hashes.push_back(hashes[i]);
+      at.push_back(i);
+    }
+  }
+  if (!todo.empty()) {
+    auto measured = farm_profile(*farm_, db_, key_, todo, todo_hashes, prof::Protocol::standard);
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      if (measured[k])
+        out[at[k]] = search::Measured{measured[k]->figure_us / 1e3, measured[k]->noisy, false};
+      else
+        out[at[k]] = measured[k].error();
+    }
+  }
+  // The model learns in the batch's order, as one process measuring them one by one would.
+  for (std::size_t i = 0; i < archs.size(); ++i)
+    if (out[i]) correction_.add(*archs[i], out[i]->ms * 1e3);
+  return out;
 }
 
 }  // namespace hwnas::cli

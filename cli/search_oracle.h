@@ -10,6 +10,7 @@
 #include "cost_models/correction.h"
 #include "cost_models/model.h"
 #include "profilers/backend.h"
+#include "profilers/mpi/farm.h"
 #include "profilers/weight_source.h"
 #include "search/driver.h"
 #include "store/store.h"
@@ -24,6 +25,11 @@ class SearchOracle final : public search::LatencyOracle {
   double raw_ms(const space::Arch& arch) const { return correction_.raw_us(arch) / 1e3; }
   double margin() const override { return correction_.margin(); }
   Result<search::Measured> measure(const space::Arch& arch, const std::string& hash) override;
+  // With a farm: what the store lacks is measured on the farm's workers in parallel (cli/farm.h).
+  std::vector<Result<search::Measured>> measure_batch(const std::vector<const space::Arch*>& archs,
+                                                      const std::vector<std::string>& hashes) override;
+  // Measurements go to the farm's workers from now on (null: this process's backend).
+  void use_farm(prof::mpi::Coordinator* farm) { farm_ = farm; }
   // The stored figure, if any (without measuring or learning).
   std::optional<search::Measured> stored(const std::string& hash);
 
@@ -37,6 +43,7 @@ class SearchOracle final : public search::LatencyOracle {
   cost::Model model_;
   cost::Correction correction_;
   prof::RandomWeights weights_;
+  prof::mpi::Coordinator* farm_ = nullptr;
 };
 
 }  // namespace hwnas::cli

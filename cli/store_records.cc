@@ -154,6 +154,17 @@ std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileRes
   return out;
 }
 
+std::vector<store::MeasurementRecord> profile_records(const prof::ProfileResult& r, const std::string& backend) {
+  std::vector<store::MeasurementRecord> out = measurement_records(r, backend);
+  if (r.graph) {
+    prof::ProfileResult g = r;
+    g.end_to_end = *r.graph;
+    g.units.clear();
+    for (auto& m : measurement_records(g, backend + "-graph")) out.push_back(std::move(m));
+  }
+  return out;
+}
+
 prof::ProfileResult result_from_store(const space::Arch& arch, const prof::ProfileOptions& opts,
                                       const prof::DeviceInfo& device, const store::MeasurementRecord& network,
                                       const std::vector<store::MeasurementRecord>& units) {

@@ -28,6 +28,9 @@ store::MeasurementKey network_key(const std::string& arch_hash, const prof::Devi
                                   const prof::ProfileOptions& opts, const std::string& backend);
 // The network and its units as records (one transaction in the store).
 std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileResult& r, const std::string& backend);
+// measurement_records, and the CUDA-graph replay of the same pass where there is one (its own key:
+// backend "<name>-graph", network only): everything a profile stores.
+std::vector<store::MeasurementRecord> profile_records(const prof::ProfileResult& r, const std::string& backend);
 // A profile result rebuilt from stored records (the network and, when present, its units).
 prof::ProfileResult result_from_store(const space::Arch& arch, const prof::ProfileOptions& opts,
                                       const prof::DeviceInfo& device, const store::MeasurementRecord& network,

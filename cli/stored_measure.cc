@@ -10,19 +10,19 @@
 
 namespace hwnas::cli {
 
-std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db, const CostKey& key,
-                                        const space::Arch& arch, const std::string& hash, int u,
-                                        const prof::TimingConfig& timing, const space::WeightSource& weights,
-                                        std::FILE* progress, bool calibration) {
+Result<store::MeasurementRecord> measure_subject(prof::Backend& backend, const CostKey& key, const space::Arch& arch,
+                                                 const std::string& hash, int u, const prof::TimingConfig& timing,
+                                                 const space::WeightSource& weights, bool calibration,
+                                                 double* elapsed_ms) {
   auto lowered = space::lower(arch);
-  if (!lowered) throw RuntimeFailure(lowered.error().message);
+  if (!lowered) return lowered.error();
+  if (u >= static_cast<int>(lowered->units.size()))
+    return Error{fmt::format("unit {} of {}: the architecture has {} units", u, hash, lowered->units.size())};
   auto run = backend.prepare(arch, u < 0 ? prof::Subject::network() : prof::Subject::of_unit(u), key.run, weights);
-  if (!run) {
-    if (progress != nullptr) fmt::print(progress, "cannot prepare {} {}: {}\n", hash, u, run.error().message);
-    return std::nullopt;
-  }
+  if (!run) return Error{fmt::format("cannot prepare {} {}: {}", hash, u, run.error().message)};
   prof::Runnable& r = **run;
   const prof::Measurement m = prof::time_it([&] { r.run(); }, timing, backend.clock());
+  if (elapsed_ms != nullptr) *elapsed_ms = m.elapsed_ms;
   store::MeasurementRecord rec;
   rec.arch_hash = hash;
   rec.figures = figures(m);
@@ -47,9 +47,21 @@ std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db
     rec.position = u;
     rec.detail_json = unit_detail(up).dump();
   }
-  auto put = db.put_measurement(rec);
+  return rec;
+}
+
+std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db, const CostKey& key,
+                                        const space::Arch& arch, const std::string& hash, int u,
+                                        const prof::TimingConfig& timing, const space::WeightSource& weights,
+                                        std::FILE* progress, bool calibration) {
+  auto rec = measure_subject(backend, key, arch, hash, u, timing, weights, calibration);
+  if (!rec) {
+    if (progress != nullptr) fmt::print(progress, "{}\n", rec.error().message);
+    return std::nullopt;
+  }
+  auto put = db.put_measurement(*rec);
   if (!put) throw RuntimeFailure(put.error().message);
-  return m.figure_us;
+  return rec->figures.figure_us;
 }
 
 }  // namespace hwnas::cli

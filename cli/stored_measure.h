@@ -1,6 +1,8 @@
 // One measurement of a network or of one of its units alone (on its real input shape), taken with
 // the timing loop and committed to the store as its own transaction: what calibration and the
 // compressors' latency tables measure. The caller puts the arch record first (store_records.h).
+// The measuring half (measure_subject) is what an MPI farm worker runs (cli/farm.h); the coordinator
+// stores the record it sends back.
 #pragma once
 
 #include <cstdio>
@@ -11,13 +13,23 @@
 #include "profilers/backend.h"
 #include "profilers/timing.h"
 #include "space/arch.h"
+#include "space/result.h"
 #include "space/weight_source.h"
+#include "store/records.h"
 #include "store/store.h"
 
 namespace hwnas::cli {
 
-// Unit `u` of `arch` (hash `hash`), or the whole network when u < 0; the figure in µs, or nothing
-// when the backend cannot prepare it (said on `progress`, which may be null).
+// Unit `u` of `arch` (hash `hash`), or the whole network when u < 0, timed with `timing`: the record
+// the store keeps (its figure is the measurement's), or why the backend cannot prepare it.
+// `elapsed_ms`, where given, gets the time the timing loop spent on the backend's clock.
+Result<store::MeasurementRecord> measure_subject(prof::Backend& backend, const CostKey& key, const space::Arch& arch,
+                                                 const std::string& hash, int u, const prof::TimingConfig& timing,
+                                                 const space::WeightSource& weights, bool calibration,
+                                                 double* elapsed_ms = nullptr);
+
+// measure_subject, then stored; the figure in µs, or nothing when the backend cannot prepare it (said
+// on `progress`, which may be null).
 std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db, const CostKey& key,
                                         const space::Arch& arch, const std::string& hash, int u,
                                         const prof::TimingConfig& timing, const space::WeightSource& weights,

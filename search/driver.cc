@@ -110,20 +110,33 @@ class Search {
     });
   }
 
-  void measure(std::size_t i, std::string_view why) {
-    Record& r = recs_[i];
-    observer_.on_measuring(r, why);
-    auto m = oracle_.measure(r.candidate.arch, r.hash);
-    if (m) {
-      r.measured = *m;
-      ++(m->cached ? out_.cached_measurements : out_.measurements);
-    } else {
-      r.measure_error = m.error().message.empty() ? "failed" : m.error().message;
+  // Measures `picks` as one batch (in parallel where the oracle can), then refits once.
+  void measure(const std::vector<std::size_t>& picks, std::string_view why) {
+    if (picks.empty()) return;
+    std::vector<const space::Arch*> archs;
+    std::vector<std::string> hashes;
+    for (std::size_t i : picks) {
+      observer_.on_measuring(recs_[i], why);
+      archs.push_back(&recs_[i].candidate.arch);
+      hashes.push_back(recs_[i].hash);
     }
-    changed_.insert(i);
-    observer_.on_measured(r);
+    auto ms = oracle_.measure_batch(archs, hashes);
+    for (std::size_t k = 0; k < picks.size(); ++k) {
+      Record& r = recs_[picks[k]];
+      auto& m = ms[k];
+      if (m) {
+        r.measured = *m;
+        ++(m->cached ? out_.cached_measurements : out_.measurements);
+      } else {
+        r.measure_error = m.error().message.empty() ? "failed" : m.error().message;
+      }
+      changed_.insert(r.index);
+      observer_.on_measured(r);
+    }
     refresh();
   }
+  void measure(std::size_t i, std::string_view why) { measure(std::vector<std::size_t>{i}, why); }
+  std::size_t batch() const { return std::max<std::size_t>(cfg_.measure_batch, 1); }
 
   // Believed within budget, scored, by score (highest first; ties: faster, then older).
   std::vector<std::size_t> ranked_feasible() const {
@@ -147,19 +160,21 @@ class Search {
   }
 
   // After a generation: measure the best candidate if it could beat the best measured one.
+  // In batches: the best unmeasured candidates that could beat the best measured one, up to the
+  // batch size (one at a time with a batch of 1).
   void measure_round() {
-    for (std::size_t k = 0; k < cfg_.measure_per_round; ++k) {
+    for (std::size_t done = 0; done < cfg_.measure_per_round;) {
       const auto ranked = ranked_feasible();
       const auto best = best_measured_score();
-      std::optional<std::size_t> pick;
+      std::vector<std::size_t> picks;
+      const std::size_t want = std::min(batch(), cfg_.measure_per_round - done);
       for (std::size_t i : ranked) {
-        if (!recs_[i].measured) {
-          pick = i;
-          break;
-        }
+        if (picks.size() == want || (best && *recs_[i].score <= *best)) break;
+        if (!recs_[i].measured) picks.push_back(i);
       }
-      if (!pick || (best && *recs_[*pick].score <= *best)) return;
-      measure(*pick, "best candidate so far");
+      if (picks.empty()) return;
+      measure(picks, "best candidate so far");
+      done += picks.size();
     }
   }
 
@@ -170,16 +185,13 @@ class Search {
     std::size_t attempts = 0;
     while (attempts < 3 * cfg_.measure_top) {
       const auto ranked = ranked_feasible();
-      std::optional<std::size_t> pick;
-      for (std::size_t k = 0; k < std::min(cfg_.measure_top, ranked.size()); ++k) {
-        if (!recs_[ranked[k]].measured) {
-          pick = ranked[k];
-          break;
-        }
-      }
-      if (!pick) break;
-      measure(*pick, "top candidate by score");
-      ++attempts;
+      std::vector<std::size_t> picks;
+      const std::size_t want = std::min(batch(), 3 * cfg_.measure_top - attempts);
+      for (std::size_t k = 0; k < std::min(cfg_.measure_top, ranked.size()) && picks.size() < want; ++k)
+        if (!recs_[ranked[k]].measured) picks.push_back(ranked[k]);
+      if (picks.empty()) break;
+      measure(picks, "top candidate by score");
+      attempts += picks.size();
     }
     // Points spread along the predicted front (by latency), so that the measured front has a shape.
     if (cfg_.measure_front > 0) {
@@ -188,10 +200,12 @@ class Search {
       for (std::size_t i : front)
         if (!recs_[i].measured && recs_[i].measure_error.empty()) unmeasured.push_back(i);
       const std::size_t n = std::min(cfg_.measure_front, unmeasured.size());
-      for (std::size_t k = 0; k < n; ++k) {
-        const std::size_t at = n == 1 ? 0 : k * (unmeasured.size() - 1) / (n - 1);
-        if (!recs_[unmeasured[at]].measured) measure(unmeasured[at], "point of the predicted Pareto front");
-      }
+      std::vector<std::size_t> points;
+      for (std::size_t k = 0; k < n; ++k) points.push_back(unmeasured[n == 1 ? 0 : k * (unmeasured.size() - 1) / (n - 1)]);
+      for (std::size_t k = 0; k < points.size(); k += batch())
+        measure(std::vector<std::size_t>(points.begin() + static_cast<std::ptrdiff_t>(k),
+                                         points.begin() + static_cast<std::ptrdiff_t>(std::min(k + batch(), points.size()))),
+                "point of the predicted Pareto front");
     }
     // Nothing measured within budget: measure the fastest candidate, to name a real latency.
     if (!best_measured_score()) {

@@ -39,6 +39,14 @@ class LatencyOracle {
   virtual double margin() const = 0;
   // The latency on the device (measured now, or found stored); the oracle learns from it.
   virtual Result<Measured> measure(const space::Arch& arch, const std::string& hash) = 0;
+  // Several at once (a farm measures them in parallel); the oracle learns from them in this order.
+  // By default one after another with measure().
+  virtual std::vector<Result<Measured>> measure_batch(const std::vector<const space::Arch*>& archs,
+                                                      const std::vector<std::string>& hashes) {
+    std::vector<Result<Measured>> out;
+    for (std::size_t i = 0; i < archs.size(); ++i) out.push_back(measure(*archs[i], hashes[i]));
+    return out;
+  }
 };
 
 struct SearchConfig {
@@ -49,6 +57,9 @@ struct SearchConfig {
   std::size_t measure_top = 5;        // at the end: the best K by score, measured within budget
   std::size_t measure_front = 4;      // at the end: up to this many more points along the predicted front
   std::size_t measure_per_round = 1;  // after each generation, at most this many
+  // Candidates chosen together and measured as one batch before the model refits (a farm's
+  // workers measure a batch in parallel). The result depends on it, never on the workers.
+  std::size_t measure_batch = 1;
   double score_reference = 0;         // hypervolume's reference score (with the budget as reference latency)
 };
 

@@ -12,6 +12,8 @@ packages=(
 # test, PyTorch (+ NumPy, PIL) and Node.js for the peer test (tests/peers; ONNX Runtime comes from npm).
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(clang clang-format chromium python3-torch python3-numpy python3-pil libopenblas0-pthread)
+  # OpenMPI for the device-farm tests (tests/cli_mpi_test.cc; the farm is optional at build time).
+  packages+=(libopenmpi-dev openmpi-bin)
   # Node.js and npm as commands: a nodesource nodejs bundles npm and conflicts with Debian's npm.
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)

@@ -1,0 +1,206 @@
+// The MPI measurement farm end to end, with real OpenMPI on this machine (issue: device farm):
+// `mpirun -n 3` = a coordinator and two workers. Skips itself where hwnas was built without MPI or
+// mpirun is absent. Bounded in time: the fake backend's virtual clock, a tiny space, 1 thread.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include "cli_run.h"
+#include "profilers/mpi/farm.h"
+#include "store/store.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using hwnas::store::Store;
+using nlohmann::json;
+
+// As root (CI), OpenMPI wants both variables; --oversubscribe: 3 ranks on 2 cores; --bind-to none:
+// the ranks share the cores as the OS schedules them.
+std::string mpirun(int ranks) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(HWNAS_MPIEXEC) +
+         " --oversubscribe --bind-to none -n " + std::to_string(ranks) + " " + HWNAS_BINARY + " ";
+}
+
+bool skip_without_mpi() {
+  return !hwnas::prof::mpi::built() || std::string(HWNAS_MPIEXEC).empty() || !fs::exists(HWNAS_MPIEXEC);
+}
+
+Store open_db(const std::string& path) {
+  auto s = Store::open(path, hwnas::store::OpenMode::read_only);
+  if (!s) throw std::runtime_error(s.error().message);
+  return std::move(*s);
+}
+
+// Network measurements in the store: subject hash → figure (µs).
+std::map<std::string, double> networks(const std::string& db) {
+  Store s = open_db(db);
+  hwnas::store::MeasurementFilter f;
+  f.kind = hwnas::store::SubjectKind::network;
+  auto ms = s.list_measurements(f);
+  if (!ms) throw std::runtime_error(ms.error().message);
+  std::map<std::string, double> out;
+  for (const auto& m : *ms) out[m.key.subject_hash] = m.figures.figure_us;
+  return out;
+}
+
+// What a search decided: the best arch and the measured front (hashes and latencies), without
+// the run's own id and name.
+json decided(const std::string& out_dir) {
+  std::ifstream b(out_dir + "/best.json"), p(out_dir + "/pareto.json");
+  json best = json::parse(b), pareto = json::parse(p);
+  best.erase("meta");
+  return {{"best", best}, {"front", pareto.at("front_measured")}};
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+std::string calibrated_fake_db(const std::string& name) {
+  const std::string db = tmp(name);
+  fs::remove(db);
+  const CliRun c = run("calibrate --backend fake --threads 1 --budget-min 0.2 --eval-archs 4 --db " + db);
+  EXPECT_EQ(c.code, 0) << c.out;
+  return db;
+}
+
+TEST(CliMpi, FakeSearchOnTwoWorkersEqualsTheSingleProcessSearch) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string base = calibrated_fake_db("mpi_base.db");
+  const std::string single = tmp("mpi_single.db"), farm = tmp("mpi_farm.db");
+  fs::copy_file(base, single, fs::copy_options::overwrite_existing);
+  fs::copy_file(base, farm, fs::copy_options::overwrite_existing);
+  const std::string search =
+      "search --backend fake --threads 1 --space tiny --evaluations 96 --population 16 --budget-ms 1 --seed 3 ";
+  // Two workers measure in batches of two by default; one process with --measure-batch 2 decides alike.
+  const CliRun a = run(search + "--measure-batch 2 --db " + single + " --out " + tmp("mpi_single_out"));
+  ASSERT_EQ(a.code, 0) << a.out;
+  const CliRun b = run_shell(mpirun(3) + search + "--mpi --db " + farm + " --out " + tmp("mpi_farm_out"));
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("MPI: 2 worker(s) measure on"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("batches of 2"), std::string::npos) << b.out;
+  EXPECT_EQ(decided(tmp("mpi_single_out")), decided(tmp("mpi_farm_out")));
+
+  // Every measurement landed exactly once: the farm's store holds what the single process measured,
+  // figure for figure, and the new ones are as many as the search says it measured now.
+  const auto before = networks(base), one = networks(single), many = networks(farm);
+  EXPECT_EQ(one, many);
+  const std::size_t now = many.size() - before.size();
+  EXPECT_GT(now, 3u);
+  EXPECT_NE(b.out.find(std::to_string(now) + " measured now + 0 from the store"), std::string::npos) << b.out;
+  EXPECT_EQ(count_of(b.out, " measured "), count_of(a.out, " measured ")) << b.out;
+  const CliRun check = run("db check --db " + farm);
+  EXPECT_EQ(check.code, 0) << check.out;
+}
+
+TEST(CliMpi, CpuSearchWithOneThreadPerRankCompletesAndTheStoreChecks) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string db = tmp("mpi_cpu.db");
+  fs::remove(db);
+  const CliRun r = run_shell(mpirun(3) +
+                             "search --backend onednn --threads 1 --space tiny --objective params --evaluations 32 "
+                             "--population 8 --budget-ms 20 "
+                             "--measure-top 3 --measure-front 1 --calibrate-min 0.15 --no-presets --mpi --db " +
+                             db + " --out " + tmp("mpi_cpu_out"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("MPI: 2 worker(s)"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(tmp("mpi_cpu_out") + "/best.json")) << r.out;
+  const CliRun check = run("db check --db " + db);
+  EXPECT_EQ(check.code, 0) << check.out;
+}
+
+TEST(CliMpi, WithoutWorkersTheCommandIsRefused) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const CliRun r = run_shell(mpirun(1) + "search --backend fake --space tiny --mpi --db " + tmp("mpi_one.db"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--mpi: no workers"), std::string::npos) << r.out;
+}
+
+// A worker killed mid-run: OpenMPI ends the job and says which rank died; the store loses nothing
+// committed and passes its check; --resume finishes the run without measuring again what it has.
+TEST(CliMpi, AWorkerKilledMidRunLosesNothingAndTheRunResumes) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string base = tmp("mpi_kill_base.db"), db = tmp("mpi_kill.db"), log = tmp("mpi_kill.log");
+  fs::remove(base);
+  // The cost model first (a short search calibrates ~10 s for it), then the search on the farm, with
+  // an objective that costs nothing, so that the time goes to measurements.
+  const std::string search =
+      "search --backend onednn --threads 1 --space tiny --objective params --population 16 --budget-ms 20 "
+      "--no-presets ";
+  const CliRun cal =
+      run(search + "--evaluations 16 --measure-top 1 --measure-front 0 --calibrate-min 0.15 --db " + base);
+  ASSERT_EQ(cal.code, 0) << cal.out;
+  fs::copy_file(base, db, fs::copy_options::overwrite_existing);
+  const std::size_t calibrated = networks(db).size();
+  const std::string pidfile = tmp("mpi_kill.pid"), rcfile = tmp("mpi_kill.rc");
+  fs::remove(rcfile);
+  ASSERT_EQ(std::system(("(" + mpirun(3) + search +
+                         "--evaluations 400 --measure-top 12 --measure-front 8 --seed 2 --mpi --db " + db + " --out " +
+                         tmp("mpi_kill_out") + " > " + log + " 2>&1; echo $? > " + rcfile + ") & echo $! > " + pidfile)
+                            .c_str()),
+            0);
+  // Wait until the farm has committed some measurements, then kill worker rank 1.
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t seen = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(240)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    try {
+      seen = networks(db).size() - calibrated;
+    } catch (const std::exception&) {
+      continue;  // the store is being written
+    }
+    if (seen >= 2 || fs::exists(rcfile)) break;
+  }
+  ASSERT_FALSE(fs::exists(rcfile)) << "the search ended before a worker could be killed:\n" << read_text(log);
+  ASSERT_GE(seen, 2u) << read_text(log);
+  // Rank 1: the process whose environment says OMPI_COMM_WORLD_RANK=1.
+  const CliRun pid = run_shell(
+      "for p in $(pgrep -f 'hwnas search'); do tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | "
+      "grep -qx OMPI_COMM_WORLD_RANK=1 && echo $p; done | head -1");
+  ASSERT_FALSE(pid.out.empty()) << "no rank 1 found";
+  ASSERT_EQ(kill(std::stoi(pid.out), SIGKILL), 0);
+  while (!fs::exists(rcfile) && std::chrono::steady_clock::now() - start < std::chrono::seconds(300))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string out = read_text(log);
+  EXPECT_NE(std::stoi(read_text(rcfile)), 0) << out;
+  EXPECT_NE(out.find("signal 9"), std::string::npos) << out;
+
+  const CliRun check = run("db check --db " + db);
+  EXPECT_EQ(check.code, 0) << check.out;
+  const std::size_t kept = networks(db).size() - calibrated;
+  EXPECT_GE(kept, seen);
+
+  Store s = open_db(db);
+  auto runs = s.list_search_runs();
+  ASSERT_TRUE(runs);
+  std::vector<std::string> running;  // the killed one (the short search before it finished)
+  for (const auto& r : *runs)
+    if (r.status == hwnas::store::SearchStatus::running) running.push_back(r.id);
+  ASSERT_EQ(running.size(), 1u);
+  const std::string id = running.front();
+  const CliRun resumed =
+      run("search --backend onednn --threads 1 --resume " + id + " --db " + db + " --out " + tmp("mpi_kill_resumed"));
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  // What the killed run committed is found in the store, not measured again.
+  const std::regex re("([0-9]+) measured now \\+ ([0-9]+) from the store");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(resumed.out, m, re)) << resumed.out;
+  EXPECT_GE(static_cast<std::size_t>(std::stoul(m[2].str())), kept) << resumed.out;
+  EXPECT_EQ(networks(db).size() - calibrated, kept + std::stoul(m[1].str()));
+}
+
+}  // namespace
