@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/farm.h"
 #include "cli/store_records.h"
 #include "cli/stored_measure.h"
 #include "cost_models/fit.h"
@@ -43,7 +44,12 @@ class Calibration {
     check(db_.put_device(device_record(backend_.device())));
   }
 
-  double now_s() const { return clock_() / 1e6; }
+  // The backend's clock, plus the farm's measuring time where rank 0's clock did not see it (the fake
+  // backend's virtual clock stands still while workers measure).
+  double now_s() const { return clock_() / 1e6 + farm_offset_s_; }
+  // Subjects measured together: 4 per worker of the device on a farm (each to the next free worker;
+  // the budget is checked between batches), 1 in one process.
+  std::size_t batch() const { return opts_.farm != nullptr ? 4 * opts_.farm->workers_on(key_.model.device) : 1; }
 
   // The stored figure for this subject, if any (noisy ones too: calibration keeps what it paid for).
   std::optional<double> stored(const std::string& subject) {
@@ -55,9 +61,51 @@ class Calibration {
 
   // Measures unit `u` of `arch` alone (or the network when u < 0) and stores it; the figure in µs.
   std::optional<double> measure(const space::Arch& arch, const std::string& hash, int u) {
+    if (opts_.farm != nullptr) return measure(std::vector<Subject>{{&arch, hash, u}}).front();
     if (stored_archs_.insert(hash).second) check(db_.put_arch(arch_record(arch)));
     return measure_and_store(backend_, db_, key_, arch, hash, u, u < 0 ? network_timing_ : timing_, weights_,
                              progress_);
+  }
+
+  // Several subjects at once (on the farm: in parallel); figures in µs, nothing where one failed.
+  struct Subject {
+    const space::Arch* arch;
+    std::string hash;
+    int unit;
+  };
+  std::vector<std::optional<double>> measure(const std::vector<Subject>& subjects) {
+    std::vector<std::optional<double>> out;
+    if (opts_.farm == nullptr) {
+      for (const Subject& s : subjects) out.push_back(measure(*s.arch, s.hash, s.unit));
+      return out;
+    }
+    // Units and networks take different timing configurations: one farm batch each.
+    for (const bool networks : {false, true}) {
+      std::vector<FarmSubject> part;
+      std::vector<std::size_t> at;
+      for (std::size_t i = 0; i < subjects.size(); ++i)
+        if ((subjects[i].unit < 0) == networks) {
+          part.push_back({subjects[i].arch, subjects[i].hash, subjects[i].unit});
+          at.push_back(i);
+        }
+      if (part.empty()) continue;
+      out.resize(subjects.size());
+      const double c0 = clock_() / 1e6;
+      auto got = farm_measure(*opts_.farm, db_, key_, part, networks ? network_timing_ : timing_, true);
+      std::map<int, double> per_rank_s;
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        if (got[k]) {
+          out[at[k]] = got[k]->figure_us;
+          per_rank_s[got[k]->rank] += got[k]->elapsed_ms / 1e3;
+        } else if (progress_ != nullptr) {
+          fmt::print(progress_, "{}\n", got[k].error().message);
+        }
+      }
+      double makespan_s = 0;
+      for (const auto& [rank, s] : per_rank_s) makespan_s = std::max(makespan_s, s);
+      farm_offset_s_ += std::max(0.0, makespan_s - (clock_() / 1e6 - c0));
+    }
+    return out;
   }
 
   void say(const std::string& line) {
@@ -90,6 +138,7 @@ class Calibration {
   prof::TimingConfig network_timing_;  // networks: the standard protocol
   prof::RandomWeights weights_;
   std::set<std::string> stored_archs_;
+  double farm_offset_s_ = 0;
   std::chrono::steady_clock::time_point last_said_{};
 };
 
@@ -143,19 +192,31 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
   double item_s = opts.max_item_ms / 1e3 * 0.6;  // running mean of the time an item takes
   auto elapsed = [&] { return cal.now_s() - start_s; };
   auto eta = [&] { return std::max(opts.budget_s - elapsed(), 0.0) + eval_items * item_s; };
-  auto measure_item = [&](std::size_t i) {
-    const cost::PoolItem& it = pool->units[i];
-    const double t0 = cal.now_s();
-    const auto us = cal.measure(*it.arch, it.arch_hash, it.unit);
-    item_s = 0.9 * item_s + 0.1 * (cal.now_s() - t0);
-    planner.mark_measured(i);
-    if (!us || !(*us > 0)) {
-      ++st.failed;
-      return;
+  // Pool items, a batch at a time (one in one process), until the budget is spent.
+  auto measure_items = [&](const std::vector<std::size_t>& items) {
+    for (std::size_t k = 0; k < items.size() && elapsed() < opts.budget_s; k += cal.batch()) {
+      const std::vector<std::size_t> part(items.begin() + static_cast<std::ptrdiff_t>(k),
+                                          items.begin() + static_cast<std::ptrdiff_t>(std::min(k + cal.batch(), items.size())));
+      std::vector<Calibration::Subject> subjects;
+      for (std::size_t i : part)
+        subjects.push_back({pool->units[i].arch.get(), pool->units[i].arch_hash, pool->units[i].unit});
+      const double t0 = cal.now_s();
+      const auto us = cal.measure(subjects);
+      const double per_item_s = (cal.now_s() - t0) / static_cast<double>(part.size());
+      for (std::size_t j = 0; j < part.size(); ++j) {
+        const std::size_t i = part[j];
+        const cost::PoolItem& it = pool->units[i];
+        item_s = 0.9 * item_s + 0.1 * per_item_s;
+        planner.mark_measured(i);
+        if (!us[j] || !(*us[j] > 0)) {
+          ++st.failed;
+          continue;
+        }
+        ++st.measured;
+        samples.push_back({it.group, it.f, *us[j], it.arch_hash});
+        sample_item.push_back(i);
+      }
     }
-    ++st.measured;
-    samples.push_back({it.group, it.f, *us, it.arch_hash});
-    sample_item.push_back(i);
   };
   auto network_time_s = 0.0;
   auto measure_network = [&] {
@@ -174,10 +235,7 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
                   "budget {} (+ held-out set: {:.0f} items)",
                   pool->units.size(), opts.pool_archs, st.reused, clock_text(opts.budget_s), eval_items));
   // Round 0: every group, smallest to largest.
-  for (std::size_t i : planner.initial(opts.per_group)) {
-    if (elapsed() >= opts.budget_s) break;
-    measure_item(i);
-  }
+  measure_items(planner.initial(opts.per_group));
   // Adaptive rounds.
   while (elapsed() < opts.budget_s && planner.remaining() > 0) {
     ++st.rounds;
@@ -203,10 +261,7 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
                       clock_text(elapsed()), clock_text(opts.budget_s), st.measured, st.reused, st.networks, st.rounds,
                       worst, clock_text(eta())));
     }
-    for (std::size_t i : planner.next(opts.round)) {
-      if (elapsed() >= opts.budget_s) break;
-      measure_item(i);
-    }
+    measure_items(planner.next(std::max(opts.round, cal.batch())));
     if (network_time_s < opts.network_share * elapsed()) measure_network();
   }
   st.training_s = elapsed();
@@ -226,14 +281,18 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
     const std::string hash = space::hash_hex(space::arch_hash(a));
     auto net = space::lower(a);
     if (!net) continue;
+    std::vector<Calibration::Subject> todo;
     for (int u = -1; u < static_cast<int>(net->units.size()); ++u) {
       const std::string subject =
           u < 0 ? hash : store::subject_hash(hash, net->units[static_cast<std::size_t>(u)].label);
-      if (cal.stored(subject)) continue;
+      if (!cal.stored(subject)) todo.push_back({&a, hash, u});
+    }
+    if (!todo.empty()) {
       const double t0 = cal.now_s();
-      cal.measure(a, hash, u);
-      item_s = 0.9 * item_s + 0.1 * (cal.now_s() - t0);
-      ++st.held_out;
+      cal.measure(todo);
+      const double per_item_s = (cal.now_s() - t0) / static_cast<double>(todo.size());
+      for (std::size_t k = 0; k < todo.size(); ++k) item_s = 0.9 * item_s + 0.1 * per_item_s;
+      st.held_out += static_cast<std::int64_t>(todo.size());
     }
     double left = 0;
     for (std::size_t k = e + 1; k < eval.size(); ++k) {
@@ -250,9 +309,10 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
 }
 
 StoredModel calibrated_model(prof::Backend& backend, store::Store& db, const CostKey& key, double budget_s,
-                             std::FILE* progress) {
+                             std::FILE* progress, prof::mpi::Coordinator* farm) {
   CalibrateOptions co;
   co.budget_s = budget_s;
+  co.farm = farm;
   co.eval_samples = 0;
   co.eval_presets = false;
   if (progress != nullptr)

@@ -4,6 +4,8 @@
 // first samples of the fixed held-out list), end to end and unit by unit. Every measurement is one
 // store transaction, and anything the store already holds for the key is reused, so an interrupted
 // run resumes where it stopped. Time is read from the backend's clock (virtual on the fake backend).
+// On an MPI farm (`farm`) the plan is shared by the workers of the key's device: each round's units go
+// out together, each to the next free worker, and rank 0 stores what comes back.
 #pragma once
 
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include "cli/cost_data.h"
 #include "cli/cost_fit.h"
 #include "profilers/backend.h"
+#include "profilers/mpi/farm.h"
 #include "store/store.h"
 
 namespace hwnas::cli {
@@ -26,6 +29,7 @@ struct CalibrateOptions {
   double network_share = 0.15;  // of the budget, at most, on whole training networks
   std::size_t per_group = 3;    // round 0: units per group
   std::size_t round = 12;       // units per adaptive round
+  prof::mpi::Coordinator* farm = nullptr;  // measure on these MPI workers (null: this process)
 };
 
 struct CalibrateStats {
@@ -41,6 +45,6 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
 // `budget_s` (training units only, no held-out set), fits, stores and returns the model, saying so
 // on `progress` (may be null).
 StoredModel calibrated_model(prof::Backend& backend, store::Store& db, const CostKey& key, double budget_s,
-                             std::FILE* progress);
+                             std::FILE* progress, prof::mpi::Coordinator* farm = nullptr);
 
 }  // namespace hwnas::cli

@@ -6,6 +6,7 @@
 #include "cli/cost_fit.h"
 #include "cli/cost_options.h"
 #include "cli/db_common.h"
+#include "cli/farm.h"
 #include "profilers/backends.h"
 
 namespace hwnas::cli {
@@ -14,7 +15,7 @@ int run_calibrate(const Args& args) {
   const std::string usage =
       "hwnas calibrate [--budget-min 10] [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16] "
       "[--eval-archs N] "
-      "[--max-item-ms MS] [--backend onednn|fake] [--db PATH]";
+      "[--max-item-ms MS] [--backend onednn|fake] [--db PATH] [--mpi [--mpi-devices MAP.json]]";
   po::options_description desc("calibrate: measure units and networks for the cost model of this device, then fit it");
   add_cost_key_options(desc);
   CalibrateOptions o;
@@ -27,6 +28,7 @@ int run_calibrate(const Args& args) {
       "cap on each unit's timing (ms); networks use the standard protocol's cap")(
       "pool-archs", po::value<int>()->default_value(o.pool_archs), "training archs the unit pool is drawn from")(
       "no-fit", "only measure");
+  add_farm_options(desc);
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
   o.budget_s = vm["budget-min"].as<double>() * 60;
@@ -47,7 +49,12 @@ int run_calibrate(const Args& args) {
   const cost::Holdout holdout = default_holdout();
   if (auto why = target.backend->unsupported(holdout.samples.front(), target.key.run); !why.empty())
     throw UsageError(fmt::format("cannot calibrate: {}", why));
+  o.farm = farm_from_options(vm, "calibrate", target.key.model.device, target.key.model.device_model);
+  if (o.farm != nullptr)
+    fmt::print(stderr, "calibrate: {} MPI worker(s) measure on {}\n", o.farm->workers_on(target.key.model.device),
+               target.key.model.device_model);
   const CalibrateStats st = calibrate(*target.backend, db, target.key, holdout, o, stderr);
+  if (o.farm != nullptr) fmt::print("{}\n", farm_summary(*o.farm));
   fmt::print(
       "calibration: {} units measured + {} reused from the store, {} training networks, {} held-out "
       "measurements; {:.1f} min training + {:.1f} min held-out ({} clock)\n",

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "cli/arch_arg.h"
+#include "cli/cmd_profile_many.h"
 #include "cli/db_common.h"
+#include "cli/farm.h"
 #include "cli/options.h"
 #include "cli/output_file.h"
 #include "cli/store_records.h"
@@ -231,7 +233,8 @@ int run_profile(const Args& args) {
   const std::string usage =
       "hwnas profile (--preset NAME | FILE) [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16]\n"
       "              [--per-block] [--per-op] [--weights W.safetensors [--names CONVENTION]]\n"
-      "              [--protocol default|litv2|hat|nnmeter|trtexec] [--json OUT] [--trace OUT]";
+      "              [--protocol default|litv2|hat|nnmeter|trtexec] [--json OUT] [--trace OUT]\n"
+      "hwnas profile --archs FILE.jsonl [--per-block] [--force] [--json OUT] [--mpi [--mpi-devices MAP.json]] ...";
   po::options_description desc("profile: latency of an architecture on this CPU (oneDNN) or a GPU (CUDA)");
   po::positional_options_description pos;
   add_arch_options(desc, pos);
@@ -250,10 +253,18 @@ int run_profile(const Args& args) {
       "db", po::value<std::string>(), "measurement store (default $HWNAS_DB, else ./hwnas.db)")(
       "force", "measure again even when the store has this measurement")("no-db", "neither read nor write the store")(
       "json", po::value<std::string>(), "write the full record as JSON")("trace", po::value<std::string>(),
-                                                                         "write a Chrome trace of one median run");
+                                                                         "write a Chrome trace of one median run")(
+      "archs", po::value<std::string>(),
+      "profile every architecture of a JSON-lines file (what 'hwnas space sample' writes), each stored as measured")(
+      "backend", po::value<std::string>()->default_value("onednn"),
+      "with --archs: onednn (this CPU) or fake (the test backend's roofline)");
   add_convention_option(desc);
+  add_farm_options(desc);
   po::variables_map vm;
   if (!parse_options(usage, desc, pos, args, vm)) return kExitOk;
+  if (vm.count("archs") != 0) return run_profile_many(vm);
+  if (vm.count("mpi") != 0) throw UsageError("profile --mpi: only with --archs FILE.jsonl (one profile runs here)");
+  if (vm["backend"].as<std::string>() != "onednn") throw UsageError("--backend: only with --archs");
   const space::Arch arch = arch_from_options(vm, usage);
 
   prof::ProfileOptions opts;

@@ -281,7 +281,7 @@ int run_search(const Args& args) {
       throw RuntimeFailure(fmt::format("--resume {}: cost model v{} of the run is no longer in {}", run_id,
                                        cfg.model_version, db.path()));
     model = calibrated_model(backend, db, key, vm["calibrate-min"].as<double>() * 60,
-                             mode == ProgressMode::quiet ? nullptr : stderr);
+                             mode == ProgressMode::quiet ? nullptr : stderr, workers);
   }
   cfg.model_version = model->version;
   SearchOracle oracle(backend, db, key, model->model);

@@ -185,7 +185,8 @@ void store_worker_devices(prof::mpi::Coordinator& farm, store::Store& db, const 
 // job and stored (the arch first) as they arrive.
 std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::Store& db, const CostKey& key,
                                            const std::vector<const space::Arch*>& archs,
-                                           const std::vector<std::string>& hashes, const std::vector<json>& payloads) {
+                                           const std::vector<std::string>& hashes, const std::vector<json>& payloads,
+                                           const FarmDone& on_done) {
   store_worker_devices(farm, db, key.model.device);
   std::vector<prof::mpi::Job> jobs;
   for (const json& p : payloads) jobs.push_back({key.model.device, p.dump()});
@@ -197,6 +198,7 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
     if (!j.is_object()) return Error{fmt::format("{}: not JSON", where)};
     if (j.contains("error")) {
       out[r.job] = Error{j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump()};
+      if (on_done) on_done(r.job, out[r.job]);
       return prof::mpi::Ok{};
     }
     std::vector<store::MeasurementRecord> records;
@@ -215,6 +217,7 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
     if (auto put = db.put_measurements(records); !put) return Error{put.error().message};
     out[r.job] =
         FarmMeasured{j.value("figure_us", 0.0), j.value("noisy", false), j.value("elapsed_ms", 0.0), r.rank, r.host};
+    if (on_done) on_done(r.job, out[r.job]);
     return prof::mpi::Ok{};
   });
   if (!ran) throw FarmFault(ran.error().message);
@@ -333,7 +336,7 @@ void abort_farm(int code) {
 std::vector<Result<FarmMeasured>> farm_profile(prof::mpi::Coordinator& farm, store::Store& db, const CostKey& key,
                                                const std::vector<const space::Arch*>& archs,
                                                const std::vector<std::string>& hashes, prof::Protocol protocol,
-                                               bool per_unit) {
+                                               bool per_unit, const FarmDone& on_done) {
   std::vector<json> payloads;
   for (const space::Arch* a : archs)
     payloads.push_back({{"kind", "profile"},
@@ -341,12 +344,13 @@ std::vector<Result<FarmMeasured>> farm_profile(prof::mpi::Coordinator& farm, sto
                         {"run", run_json(key.run)},
                         {"protocol", prof::name_of(protocol)},
                         {"per_unit", per_unit}});
-  return run_jobs(farm, db, key, archs, hashes, payloads);
+  return run_jobs(farm, db, key, archs, hashes, payloads, on_done);
 }
 
 std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, store::Store& db, const CostKey& key,
                                                const std::vector<FarmSubject>& subjects,
-                                               const prof::TimingConfig& timing, bool calibration) {
+                                               const prof::TimingConfig& timing, bool calibration,
+                                               const FarmDone& on_done) {
   std::vector<const space::Arch*> archs;
   std::vector<std::string> hashes;
   std::vector<json> payloads;
@@ -362,7 +366,7 @@ std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, sto
                         {"timing", tj},
                         {"calibration", calibration}});
   }
-  return run_jobs(farm, db, key, archs, hashes, payloads);
+  return run_jobs(farm, db, key, archs, hashes, payloads, on_done);
 }
 
 std::string farm_summary(const prof::mpi::Coordinator& farm) {
@@ -370,9 +374,11 @@ std::string farm_summary(const prof::mpi::Coordinator& farm) {
   const double present_ms = s.compute_ms + s.idle_ms;
   return fmt::format(
       "MPI: {} job(s) on {} worker(s) in {:.1f} s, workers computing {:.1f}% of it; coordinator overhead {:.2f} ms "
-      "per job (the wire both ways, noticing the reply, storing it)",
+      "per job (job out to reply noticed, less the work; storing a reply took {:.2f} ms, overlapped); coordinator "
+      "CPU {:.1f}% of a core",
       s.jobs, farm.workers().size(), s.wall_ms / 1e3, present_ms > 0 ? 100 * s.compute_ms / present_ms : 0.0,
-      s.overhead_ms_per_job());
+      s.overhead_ms_per_job(), s.jobs > 0 ? s.handling_ms / static_cast<double>(s.jobs) : 0.0,
+      s.wall_ms > 0 ? 100 * s.cpu_ms / s.wall_ms : 0.0);
 }
 
 }  // namespace hwnas::cli

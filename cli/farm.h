@@ -8,6 +8,7 @@
 // nothing that was measured.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,10 +79,12 @@ struct FarmMeasured {
 // workers of the key's device, with the key's run configuration and `protocol`, storing each arch and
 // its records as the reply arrives. One entry per arch, in order: the figure, or why it could not be
 // measured.
+// `on_done`, where given, hears of each job as its reply is stored (progress).
+using FarmDone = std::function<void(std::size_t job, const Result<FarmMeasured>& m)>;
 std::vector<Result<FarmMeasured>> farm_profile(prof::mpi::Coordinator& farm, store::Store& db, const CostKey& key,
                                                const std::vector<const space::Arch*>& archs,
                                                const std::vector<std::string>& hashes, prof::Protocol protocol,
-                                               bool per_unit = false);
+                                               bool per_unit = false, const FarmDone& on_done = {});
 
 // One unit of an arch (or the network: unit < 0) timed alone with a given timing configuration: what
 // calibration measures (cli/stored_measure.h, on the workers).
@@ -92,7 +95,8 @@ struct FarmSubject {
 };
 std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, store::Store& db, const CostKey& key,
                                                const std::vector<FarmSubject>& subjects,
-                                               const prof::TimingConfig& timing, bool calibration);
+                                               const prof::TimingConfig& timing, bool calibration,
+                                               const FarmDone& on_done = {});
 
 // "MPI: 42 jobs on 2 worker(s) in 12.3 s, workers computing 97.1% of it; coordinator overhead 0.21 ms
 // per job (the wire both ways, noticing the reply, storing it)".

@@ -203,4 +203,103 @@ TEST(CliMpi, AWorkerKilledMidRunLosesNothingAndTheRunResumes) {
   EXPECT_EQ(networks(db).size() - calibrated, kept + std::stoul(m[1].str()));
 }
 
+
+// profile --archs: the same figures in one process and on two workers (the fake backend is
+// deterministic), every architecture stored once, both workers used; a second run finds them all.
+TEST(CliMpi, ProfileArchsOnTwoWorkersStoresEachOnceAsOneProcessDoes) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string archs = tmp("mpi_archs.jsonl"), one = tmp("mpi_prof_one.db"), many = tmp("mpi_prof_many.db");
+  fs::remove(one);
+  fs::remove(many);
+  const CliRun sample = run("space sample --space tiny -n 16 --seed 5");
+  ASSERT_EQ(sample.code, 0) << sample.out;
+  // Twice the first line: repeated architectures are profiled once.
+  std::ofstream(archs) << sample.out << sample.out.substr(0, sample.out.find('\n') + 1);
+  const std::string cmd = "profile --archs " + archs + " --backend fake --threads 1 --per-block --db ";
+  const CliRun a = run(cmd + one);
+  ASSERT_EQ(a.code, 0) << a.out;
+  const CliRun b = run_shell(mpirun(3) + cmd + many + " --mpi");
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("16 to measure on 2 MPI worker(s)"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("16 architecture(s): 16 measured now"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("rank 1 ("), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("rank 2 ("), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("MPI: 16 job(s) on 2 worker(s)"), std::string::npos) << b.out;
+  const auto nets = networks(many);
+  EXPECT_EQ(nets.size(), 16u);
+  EXPECT_EQ(networks(one), nets);
+  // Units too (--per-block), as many as in one process.
+  auto units = [](const std::string& db) {
+    Store s = open_db(db);
+    hwnas::store::MeasurementFilter f;
+    f.kind = hwnas::store::SubjectKind::unit;
+    return s.list_measurements(f)->size();
+  };
+  EXPECT_GT(units(many), 16u);
+  EXPECT_EQ(units(one), units(many));
+  const CliRun again = run_shell(mpirun(3) + cmd + many + " --mpi");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find("16 in the store, 0 to measure"), std::string::npos) << again.out;
+  EXPECT_EQ(run("db check --db " + many).code, 0);
+}
+
+// calibrate --mpi: the plan shared by two workers measures more in the same (virtual) budget than
+// one process, and the model is fitted and stored.
+TEST(CliMpi, CalibrateOnTwoWorkersMeasuresMoreInTheSameBudget) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string one = tmp("mpi_cal_one.db"), many = tmp("mpi_cal_many.db");
+  fs::remove(one);
+  fs::remove(many);
+  const std::string cmd = "calibrate --backend fake --threads 1 --budget-min 0.2 --eval-archs 2 --no-presets --db ";
+  const CliRun a = run(cmd + one);
+  ASSERT_EQ(a.code, 0) << a.out;
+  const CliRun b = run_shell(mpirun(3) + cmd + many + " --mpi");
+  ASSERT_EQ(b.code, 0) << b.out;
+  EXPECT_NE(b.out.find("2 MPI worker(s) measure"), std::string::npos) << b.out;
+  EXPECT_NE(b.out.find("stored as cost model v1"), std::string::npos) << b.out;
+  const std::regex re("calibration: ([0-9]+) units measured");
+  std::smatch ma, mb;
+  ASSERT_TRUE(std::regex_search(a.out, ma, re)) << a.out;
+  ASSERT_TRUE(std::regex_search(b.out, mb, re)) << b.out;
+  EXPECT_GT(std::stoi(mb[1].str()), std::stoi(ma[1].str())) << a.out << b.out;
+  EXPECT_EQ(run("db check --db " + many).code, 0);
+}
+
+// --mpi-devices: ranks 0 and 1 get the fake backend on 1 thread, rank 2 on 2 threads (another
+// device): only rank 1 measures this command's device. A bad map ends every rank with one line.
+TEST(CliMpi, DeviceMapAssignsEachRankItsDevice) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string map = temp_file(
+      "mpi_map.json",
+      R"({"ranks": [{"rank": [0, 1], "backend": "fake", "threads": 1}, {"rank": 2, "backend": "fake", "threads": 2}]})");
+  const std::string archs = tmp("mpi_map_archs.jsonl"), db = tmp("mpi_map.db");
+  fs::remove(db);
+  std::ofstream(archs) << run("space sample --space tiny -n 4 --seed 6").out;
+  // The command line names onednn with every thread: the map overrides it on each rank.
+  const CliRun r = run_shell(mpirun(3) + "profile --archs " + archs + " --db " + db + " --mpi --mpi-devices " + map);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("4 to measure on 1 MPI worker(s)"), std::string::npos) << r.out;
+  EXPECT_EQ(count_of(r.out, "by rank 1 ("), 4u) << r.out;  // the progress lines
+  EXPECT_EQ(r.out.find("rank 2 ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("backend fake"), std::string::npos) << r.out;
+
+  const std::string bad = temp_file("mpi_bad_map.json", R"({"ranks": [{"rank": 1, "threads": -2}]})");
+  const CliRun b = run_shell(mpirun(3) + "profile --archs " + archs + " --db " + db + " --mpi --mpi-devices " + bad);
+  EXPECT_EQ(b.code, 2) << b.out;
+  EXPECT_EQ(count_of(b.out, "ranks[0].threads: must be in [0, 1048576] (got -2)"), 1u) << b.out;
+}
+
+// Without MPI too: profile --archs in one process refuses a bad line, naming the file and line.
+TEST(CliProfileArchs, BadLinesAreRefusedWithFileAndLine) {
+  const std::string archs = temp_file("bad_archs.jsonl", run("space sample --space tiny -n 1 --seed 1").out + "\n{\"stages\": 3}\n");
+  const CliRun r = run("profile --archs " + archs + " --backend fake --db " + tmp("bad_archs.db"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(archs + ":3"), std::string::npos) << r.out;
+  const CliRun m = run("profile --archs " + archs + " --backend fake --preset deit-tiny --db " + tmp("bad_archs.db"));
+  EXPECT_EQ(m.code, 2) << m.out;
+  EXPECT_NE(m.out.find("--archs: not with --preset"), std::string::npos) << m.out;
+  const CliRun n = run("profile --preset deit-tiny --mpi --no-db");
+  EXPECT_EQ(n.code, 2) << n.out;
+}
+
 }  // namespace

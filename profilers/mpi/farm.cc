@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include <time.h>
+
 #include <fmt/format.h>
 
 namespace hwnas::prof::mpi {
@@ -22,21 +24,29 @@ constexpr int kHello = 11, kJob = 12, kReply = 13, kStop = 14;
 
 using Clock = std::chrono::steady_clock;
 
+double process_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// Probing without spinning: the pause grows from 20 µs to 500 µs while nothing arrives.
+// Probing without spinning: the pause is a tenth of the time waited so far, from 20 µs to 2 ms, so a
+// reply is noticed within ~10% of its wait (fast jobs stay fast) while a long measurement sees at
+// most 500 wake-ups a second of a process that may share its core.
 class Backoff {
  public:
-  void reset() { pause_us_ = 20; }
+  void reset() { since_ = Clock::now(); }
   void wait() {
-    std::this_thread::sleep_for(std::chrono::microseconds(pause_us_));
-    pause_us_ = std::min(pause_us_ * 2, 500);
+    const double waited_us = seconds_since(since_) * 1e6;
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long>(std::clamp(0.1 * waited_us, 20.0, 2000.0))));
   }
 
  private:
-  int pause_us_ = 20;
+  Clock::time_point since_ = Clock::now();
 };
 
 std::string receive(const MPI_Status& probed) {
@@ -172,6 +182,7 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
   };
   std::map<int, Busy> busy;  // by rank
   const auto start = Clock::now();
+  const double cpu_start = process_cpu_ms();
   std::optional<Error> failure;  // from on_reply: nothing more goes out, the outstanding replies drain
   double batch_compute_ms = 0;
   Backoff backoff;
@@ -182,8 +193,8 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
       if (q == pending.end() || q->second.empty()) continue;
       const std::size_t i = q->second.front();
       q->second.pop_front();
+      busy[w.rank] = {i, Clock::now()};  // before the send: a large job's send waits for the worker
       send(w.rank, kJob, with_id((std::uint64_t{batch} << 32) | i, jobs[i].payload));
-      busy[w.rank] = {i, Clock::now()};
     }
   };
   auto host_of = [&](int rank) {
@@ -224,6 +235,7 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
     stats_.compute_ms += r.compute_ms;
     batch_compute_ms += r.compute_ms;
     if (!failure) {
+      hand_out();  // the worker's next job first: storing this reply overlaps with its work
       const auto t0 = Clock::now();
       if (auto done = on_reply(r); !done) failure = done.error();
       stats_.handling_ms += seconds_since(t0) * 1e3;
@@ -231,6 +243,7 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
   }
   const double wall_ms = seconds_since(start) * 1e3;
   stats_.wall_ms += wall_ms;
+  stats_.cpu_ms += process_cpu_ms() - cpu_start;
   // Every worker of a route with jobs was there for the whole call.
   std::size_t present = 0;
   for (const auto& [route, q] : pending) present += workers_on(route);

@@ -8,7 +8,7 @@
 // Work is handed out dynamically: a worker gets its next job when it sends a reply, so fast and slow
 // devices both stay busy. Jobs name a route (the device fingerprint they must be measured on); a
 // worker takes only jobs of its own route. Waiting never spins a core: OpenMPI's blocking receive
-// busy-polls, so both sides probe and sleep, backing off from 20 µs to 500 µs while nothing comes.
+// busy-polls, so both sides probe and sleep, a tenth of the time waited so far (20 µs to 2 ms).
 //
 // Faults: a job that runs past the per-job timeout is an error naming the rank, host and job (the
 // caller then aborts the MPI job); a worker that dies ends the job under OpenMPI (mpirun reports
@@ -86,11 +86,12 @@ struct FarmStats {
   double wall_ms = 0;     // summed over run() calls
   double idle_ms = 0;     // summed over the workers while run() ran: not computing (coordinator and wire)
   double handling_ms = 0;  // the coordinator's time in on_reply (storing what came back)
-  // Per job: the wire both ways, noticing the reply, and handling it: what a worker waits for the
-  // coordinator between jobs when there is more work.
-  double overhead_ms_per_job() const {
-    return jobs == 0 ? 0 : (busy_ms - compute_ms + handling_ms) / static_cast<double>(jobs);
-  }
+  double cpu_ms = 0;       // CPU time of the coordinator's process (all its threads) during run()
+  // Per job: from handing it out to noticing its reply, less the worker's work: the wire both ways
+  // and the coordinator's delays (a worker's next job goes out before its reply is stored, so storing
+  // delays only the replies that arrive meanwhile). What a worker waits for per job when there is
+  // more work.
+  double overhead_ms_per_job() const { return jobs == 0 ? 0 : (busy_ms - compute_ms) / static_cast<double>(jobs); }
 };
 
 // Rank 0's side.
