@@ -195,8 +195,9 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
   // Pool items, a batch at a time (one in one process), until the budget is spent.
   auto measure_items = [&](const std::vector<std::size_t>& items) {
     for (std::size_t k = 0; k < items.size() && elapsed() < opts.budget_s; k += cal.batch()) {
-      const std::vector<std::size_t> part(items.begin() + static_cast<std::ptrdiff_t>(k),
-                                          items.begin() + static_cast<std::ptrdiff_t>(std::min(k + cal.batch(), items.size())));
+      const std::vector<std::size_t> part(
+          items.begin() + static_cast<std::ptrdiff_t>(k),
+          items.begin() + static_cast<std::ptrdiff_t>(std::min(k + cal.batch(), items.size())));
       std::vector<Calibration::Subject> subjects;
       for (std::size_t i : part)
         subjects.push_back({pool->units[i].arch.get(), pool->units[i].arch_hash, pool->units[i].unit});

@@ -23,12 +23,12 @@ struct CalibrateOptions {
   double budget_s = 600;  // training measurements (the held-out set comes on top)
   int eval_samples = 30;  // held-out samples measured besides every preset (0 = presets only)
   bool eval_presets = true;
-  double max_item_ms = 400;     // per measured unit: the timing loop's cap (warm-up ≤ half of it)
-  int pool_archs = 1500;        // training archs sampled for the unit pool
-  int pool_networks = 60;       // of them, measured end to end when the plan reaches them
-  double network_share = 0.15;  // of the budget, at most, on whole training networks
-  std::size_t per_group = 3;    // round 0: units per group
-  std::size_t round = 12;       // units per adaptive round
+  double max_item_ms = 400;                // per measured unit: the timing loop's cap (warm-up ≤ half of it)
+  int pool_archs = 1500;                   // training archs sampled for the unit pool
+  int pool_networks = 60;                  // of them, measured end to end when the plan reaches them
+  double network_share = 0.15;             // of the budget, at most, on whole training networks
+  std::size_t per_group = 3;               // round 0: units per group
+  std::size_t round = 12;                  // units per adaptive round
   prof::mpi::Coordinator* farm = nullptr;  // measure on these MPI workers (null: this process)
 };
 

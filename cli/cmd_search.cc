@@ -10,9 +10,9 @@
 #include "cli/calibrate.h"
 #include "cli/cost_fit.h"
 #include "cli/cost_options.h"
-#include "cli/farm.h"
 #include "cli/db_common.h"
 #include "cli/estimators.h"
+#include "cli/farm.h"
 #include "cli/output_file.h"
 #include "cli/search_config.h"
 #include "cli/search_oracle.h"
@@ -231,8 +231,8 @@ int run_search(const Args& args) {
       throw UsageError("--tournament: must be in [1, population]");
     if (s.measure_top < 1) throw UsageError("--measure-top: must be >= 1");
     s.measure_batch = vm.count("measure-batch") != 0 ? vm["measure-batch"].as<std::size_t>()
-                      : workers != nullptr          ? workers->workers_on(key.model.device)
-                                                    : 1;
+                      : workers != nullptr           ? workers->workers_on(key.model.device)
+                                                     : 1;
     if (s.measure_batch < 1 || s.measure_batch > 4096) throw UsageError("--measure-batch: must be in [1, 4096]");
     // A batch of B measures up to B per round.
     s.measure_per_round = std::max(s.measure_per_round, s.measure_batch);

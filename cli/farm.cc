@@ -284,9 +284,8 @@ std::optional<int> FarmScope::serve_if_worker() {
     fmt::print(stderr, "hwnas (MPI rank {} on {}): {}\n", session_->rank(), session_->host(), e.what());
     session_->abort(kExitUsage);
   }
-  auto served = prof::mpi::serve(*session_, w->route(), w->hello(), [&](const std::string& job) {
-    return w->handle(job);
-  });
+  auto served =
+      prof::mpi::serve(*session_, w->route(), w->hello(), [&](const std::string& job) { return w->handle(job); });
   if (!served) {
     fmt::print(stderr, "hwnas (MPI rank {}): {}\n", session_->rank(), served.error().message);
     return kExitFailure;
@@ -295,8 +294,9 @@ std::optional<int> FarmScope::serve_if_worker() {
 }
 
 void add_farm_options(po::options_description& desc) {
-  desc.add_options()("mpi", "measure on the worker ranks of an MPI job (mpirun -n K hwnas ... --mpi; rank 0 "
-                            "coordinates and alone writes the store)")(
+  desc.add_options()("mpi",
+                     "measure on the worker ranks of an MPI job (mpirun -n K hwnas ... --mpi; rank 0 "
+                     "coordinates and alone writes the store)")(
       "mpi-devices", po::value<std::string>(),
       "with --mpi: a JSON file assigning each rank its device, backend, threads and cores (space/FORMAT.md)")(
       "mpi-job-timeout-s", po::value<double>()->default_value(600),
@@ -311,19 +311,21 @@ prof::mpi::Coordinator* farm_from_options(const po::variables_map& vm, const std
   }
   prof::mpi::Coordinator* f = g_scope != nullptr ? g_scope->coordinator() : nullptr;
   if (f == nullptr)
-    throw UsageError(fmt::format("{} --mpi: no workers (start it as `mpirun -n K hwnas {} … --mpi` with K >= 2: "
-                                 "rank 0 coordinates, the others measure)",
-                                 command, command));
+    throw UsageError(
+        fmt::format("{} --mpi: no workers (start it as `mpirun -n K hwnas {} … --mpi` with K >= 2: "
+                    "rank 0 coordinates, the others measure)",
+                    command, command));
   const double timeout = vm["mpi-job-timeout-s"].as<double>();
   if (!(timeout >= 0)) throw UsageError("--mpi-job-timeout-s: must be >= 0");
   f->set_job_timeout_s(timeout);
   if (f->workers_on(device) == 0) {
     std::string seen;
-    for (const auto& w : f->workers()) seen += fmt::format("{}rank {} on {}: {}", seen.empty() ? "" : "; ", w.rank,
-                                                           w.host, w.route);
-    throw UsageError(fmt::format("{} --mpi: none of the {} workers measures this command's device {} ({}); they "
-                                 "measure: {} (give the workers the same --device/--threads, or --mpi-devices)",
-                                 command, f->workers().size(), device, device_model, seen));
+    for (const auto& w : f->workers())
+      seen += fmt::format("{}rank {} on {}: {}", seen.empty() ? "" : "; ", w.rank, w.host, w.route);
+    throw UsageError(
+        fmt::format("{} --mpi: none of the {} workers measures this command's device {} ({}); they "
+                    "measure: {} (give the workers the same --device/--threads, or --mpi-devices)",
+                    command, f->workers().size(), device, device_model, seen));
   }
   return f;
 }

@@ -42,7 +42,7 @@ Result<search::Measured> SearchOracle::measure(const space::Arch& arch, const st
 }
 
 std::vector<Result<search::Measured>> SearchOracle::measure_batch(const std::vector<const space::Arch*>& archs,
-                                                                 const std::vector<std::string>& hashes) {
+                                                                  const std::vector<std::string>& hashes) {
   if (farm_ == nullptr) return search::LatencyOracle::measure_batch(archs, hashes);
   std::vector<Result<search::Measured>> out;
   std::vector<const space::Arch*> todo;

@@ -1,8 +1,8 @@
 // Builds without MPI: a farm is refused with the reason; nothing else can be reached without a
 // Session.
-#include "profilers/mpi/farm.h"
-
 #include <cstdlib>
+
+#include "profilers/mpi/farm.h"
 
 namespace hwnas::prof::mpi {
 namespace {

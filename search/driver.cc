@@ -201,10 +201,12 @@ class Search {
         if (!recs_[i].measured && recs_[i].measure_error.empty()) unmeasured.push_back(i);
       const std::size_t n = std::min(cfg_.measure_front, unmeasured.size());
       std::vector<std::size_t> points;
-      for (std::size_t k = 0; k < n; ++k) points.push_back(unmeasured[n == 1 ? 0 : k * (unmeasured.size() - 1) / (n - 1)]);
+      for (std::size_t k = 0; k < n; ++k)
+        points.push_back(unmeasured[n == 1 ? 0 : k * (unmeasured.size() - 1) / (n - 1)]);
       for (std::size_t k = 0; k < points.size(); k += batch())
-        measure(std::vector<std::size_t>(points.begin() + static_cast<std::ptrdiff_t>(k),
-                                         points.begin() + static_cast<std::ptrdiff_t>(std::min(k + batch(), points.size()))),
+        measure(std::vector<std::size_t>(
+                    points.begin() + static_cast<std::ptrdiff_t>(k),
+                    points.begin() + static_cast<std::ptrdiff_t>(std::min(k + batch(), points.size()))),
                 "point of the predicted Pareto front");
     }
     // Nothing measured within budget: measure the fastest candidate, to name a real latency.

@@ -60,7 +60,7 @@ struct SearchConfig {
   // Candidates chosen together and measured as one batch before the model refits (a farm's
   // workers measure a batch in parallel). The result depends on it, never on the workers.
   std::size_t measure_batch = 1;
-  double score_reference = 0;         // hypervolume's reference score (with the budget as reference latency)
+  double score_reference = 0;  // hypervolume's reference score (with the budget as reference latency)
 };
 
 // One distinct architecture the search evaluated.

@@ -203,7 +203,6 @@ TEST(CliMpi, AWorkerKilledMidRunLosesNothingAndTheRunResumes) {
   EXPECT_EQ(networks(db).size() - calibrated, kept + std::stoul(m[1].str()));
 }
 
-
 // profile --archs: the same figures in one process and on two workers (the fake backend is
 // deterministic), every architecture stored once, both workers used; a second run finds them all.
 TEST(CliMpi, ProfileArchsOnTwoWorkersStoresEachOnceAsOneProcessDoes) {
@@ -291,7 +290,8 @@ TEST(CliMpi, DeviceMapAssignsEachRankItsDevice) {
 
 // Without MPI too: profile --archs in one process refuses a bad line, naming the file and line.
 TEST(CliProfileArchs, BadLinesAreRefusedWithFileAndLine) {
-  const std::string archs = temp_file("bad_archs.jsonl", run("space sample --space tiny -n 1 --seed 1").out + "\n{\"stages\": 3}\n");
+  const std::string archs =
+      temp_file("bad_archs.jsonl", run("space sample --space tiny -n 1 --seed 1").out + "\n{\"stages\": 3}\n");
   const CliRun r = run("profile --archs " + archs + " --backend fake --db " + tmp("bad_archs.db"));
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find(archs + ":3"), std::string::npos) << r.out;

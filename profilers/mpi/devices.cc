@@ -1,8 +1,5 @@
 #include "profilers/mpi/devices.h"
 
-#include <fnmatch.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -12,7 +9,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <fnmatch.h>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 
 namespace hwnas::prof::mpi {
 namespace {
@@ -123,8 +122,8 @@ Result<DeviceMap> parse_device_map(const std::string& text, const std::string& f
           return Error{fmt::format("{}: {}", where, cpus.error().message)};
         rule.cores = *s;
       } else {
-        return Error{
-            fmt::format("{}: unknown field (a rule matches rank, host and sets device, backend, threads, cores)", where)};
+        return Error{fmt::format(
+            "{}: unknown field (a rule matches rank, host and sets device, backend, threads, cores)", where)};
       }
     }
     if (rule.device.empty() && rule.backend.empty() && !rule.threads && rule.cores.empty())
@@ -155,7 +154,8 @@ Result<std::optional<DeviceAssignment>> assign_device(const DeviceMap& map, int 
     a.threads = r.threads;
     if (!r.cores.empty()) {
       auto cpus = parse_cpu_list(substituted(r.cores, rank, local_rank));
-      if (!cpus) return Error{fmt::format("{}: ranks[{}].cores for rank {}: {}", map.file, i, rank, cpus.error().message)};
+      if (!cpus)
+        return Error{fmt::format("{}: ranks[{}].cores for rank {}: {}", map.file, i, rank, cpus.error().message)};
       a.cores = std::move(*cpus);
     }
     return std::optional<DeviceAssignment>(std::move(a));

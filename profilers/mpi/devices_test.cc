@@ -2,9 +2,8 @@
 // {rank}/{local_rank} substitution, CPU lists, and pinning this process.
 #include "profilers/mpi/devices.h"
 
-#include <sched.h>
-
 #include <gtest/gtest.h>
+#include <sched.h>
 
 namespace hwnas::prof::mpi {
 namespace {

@@ -1,7 +1,5 @@
 #include "profilers/mpi/farm.h"
 
-#include <mpi.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -11,9 +9,9 @@
 #include <optional>
 #include <thread>
 
-#include <time.h>
-
 #include <fmt/format.h>
+#include <mpi.h>
+#include <time.h>
 
 namespace hwnas::prof::mpi {
 namespace {
@@ -42,7 +40,8 @@ class Backoff {
   void reset() { since_ = Clock::now(); }
   void wait() {
     const double waited_us = seconds_since(since_) * 1e6;
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long>(std::clamp(0.1 * waited_us, 20.0, 2000.0))));
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(static_cast<long>(std::clamp(0.1 * waited_us, 20.0, 2000.0))));
   }
 
  private:

@@ -81,10 +81,10 @@ struct Reply {
 
 struct FarmStats {
   std::size_t jobs = 0;
-  double busy_ms = 0;     // summed over workers: job handed out → reply
-  double compute_ms = 0;  // summed over workers: in the handler (busy_ms - compute_ms: the wire and the waits)
-  double wall_ms = 0;     // summed over run() calls
-  double idle_ms = 0;     // summed over the workers while run() ran: not computing (coordinator and wire)
+  double busy_ms = 0;      // summed over workers: job handed out → reply
+  double compute_ms = 0;   // summed over workers: in the handler (busy_ms - compute_ms: the wire and the waits)
+  double wall_ms = 0;      // summed over run() calls
+  double idle_ms = 0;      // summed over the workers while run() ran: not computing (coordinator and wire)
   double handling_ms = 0;  // the coordinator's time in on_reply (storing what came back)
   double cpu_ms = 0;       // CPU time of the coordinator's process (all its threads) during run()
   // Per job: from handing it out to noticing its reply, less the worker's work: the wire both ways
