@@ -247,7 +247,9 @@ TEST(CliMpi, ProfileArchsOnTwoWorkersStoresEachOnceAsOneProcessDoes) {
     Store s = open_db(many);
     hwnas::store::MeasurementFilter f;
     f.kind = hwnas::store::SubjectKind::network;
-    for (const auto& m : *s.list_measurements(f)) clean += m.figures.noisy ? 0 : 1;
+    auto ms = s.list_measurements(f);
+    ASSERT_TRUE(ms);
+    for (const auto& m : *ms) clean += m.figures.noisy ? 0 : 1;
   }
   const CliRun again = run_shell(mpirun(3) + cmd + many + " --mpi");
   ASSERT_EQ(again.code, 0) << again.out;
