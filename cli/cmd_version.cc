@@ -6,6 +6,7 @@
 #include "cli/options.h"
 #include "hwnas_version.h"
 #include "profilers/library_versions.h"
+#include "profilers/mpi/farm.h"
 #include "store/library_versions.h"
 #include "weights/library_versions.h"
 
@@ -24,6 +25,7 @@ int run_version(const Args& args) {
   fmt::print("  nlohmann-json     {}.{}.{}\n", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
              NLOHMANN_JSON_VERSION_PATCH);
   for (const auto& [name, version] : weights::library_versions()) fmt::print("  {:<17} {}\n", name, version);
+  fmt::print("  MPI farm          {}\n", prof::mpi::library_version());
 #ifdef HWNAS_HAVE_CUDA
   fmt::print("  CUDA backend      built\n");
 #else

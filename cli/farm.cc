@@ -1,6 +1,7 @@
 #include "cli/farm.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -91,6 +92,51 @@ prof::TimingConfig timing_from(const json& j) {
   return t;
 }
 
+// Records on the wire: as `db export` writes them, but the samples as the hex of their little-endian
+// float64 bytes (bit-exact, and parsed ~10x faster than a JSON array of numbers: the coordinator
+// parses every reply).
+json record_to_wire(const store::MeasurementRecord& m) {
+  json j = store::to_json(m);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(m.figures.samples_us.size() * 16);
+  for (double v : m.figures.samples_us) {
+    const auto bits = std::bit_cast<std::uint64_t>(v);
+    for (int b = 0; b < 8; ++b) {
+      const auto byte = static_cast<unsigned>(bits >> (8 * b)) & 0xffu;
+      hex.push_back(kHex[byte >> 4]);
+      hex.push_back(kHex[byte & 0xfu]);
+    }
+  }
+  j["samples_us"] = json{{"f64le_hex", std::move(hex)}};
+  return j;
+}
+
+Result<store::MeasurementRecord> record_from_wire(json j, const std::string& where) {
+  if (j.is_object() && j.contains("samples_us") && j["samples_us"].is_object()) {
+    const json& s = j["samples_us"];
+    if (!s.contains("f64le_hex") || !s["f64le_hex"].is_string())
+      return Error{fmt::format("{}.samples_us: no f64le_hex string", where)};
+    const std::string& hex = s["f64le_hex"].get_ref<const std::string&>();
+    if (hex.size() % 16 != 0) return Error{fmt::format("{}.samples_us: {} hex digits", where, hex.size())};
+    auto nibble = [](char c) -> int {
+      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    std::vector<double> samples(hex.size() / 16);
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      std::uint64_t bits = 0;
+      for (std::size_t b = 0; b < 8; ++b) {
+        const int hi = nibble(hex[16 * i + 2 * b]), lo = nibble(hex[16 * i + 2 * b + 1]);
+        if (hi < 0 || lo < 0) return Error{fmt::format("{}.samples_us: not hex", where)};
+        bits |= static_cast<std::uint64_t>(hi * 16 + lo) << (8 * b);
+      }
+      samples[i] = std::bit_cast<double>(bits);
+    }
+    j["samples_us"] = std::move(samples);
+  }
+  return store::measurement_from_json(j, where);
+}
+
 json error_reply(const std::string& why) {
   return json{{"error", why}};
 }
@@ -135,7 +181,7 @@ class Worker {
         auto r = prof::profile(backend, *arch, opts, weights_);
         if (!r) return error_reply(r.error().message).dump();
         for (const store::MeasurementRecord& m : profile_records(*r, target_.key.model.backend))
-          records.push_back(store::to_json(m));
+          records.push_back(record_to_wire(m));
         return json{{"figure_us", r->end_to_end.figure_us},
                     {"noisy", r->end_to_end.noisy || r->noise.flagged},
                     {"elapsed_ms", r->end_to_end.elapsed_ms},
@@ -148,7 +194,7 @@ class Worker {
         auto rec = measure_subject(backend, key, *arch, j.at("hash").get<std::string>(), j.at("unit").get<int>(),
                                    timing_from(j.at("timing")), weights_, j.value("calibration", true), &elapsed_ms);
         if (!rec) return json{{"error", rec.error().message}, {"elapsed_ms", elapsed_ms}}.dump();
-        records.push_back(store::to_json(*rec));
+        records.push_back(record_to_wire(*rec));
         return json{{"figure_us", rec->figures.figure_us},
                     {"noisy", rec->figures.noisy},
                     {"elapsed_ms", elapsed_ms},
@@ -194,7 +240,7 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
   std::set<std::string> stored_archs;
   auto ran = farm.run(jobs, [&](const prof::mpi::Reply& r) -> prof::mpi::Status {
     const std::string where = fmt::format("reply of MPI rank {} ({}) to job {}", r.rank, r.host, r.job + 1);
-    const json j = json::parse(r.payload, nullptr, false);
+    json j = json::parse(r.payload, nullptr, false);
     if (!j.is_object()) return Error{fmt::format("{}: not JSON", where)};
     if (j.contains("error")) {
       out[r.job] = Error{j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump()};
@@ -204,7 +250,7 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
     std::vector<store::MeasurementRecord> records;
     if (!j.contains("records") || !j["records"].is_array()) return Error{fmt::format("{}: no records", where)};
     for (std::size_t i = 0; i < j["records"].size(); ++i) {
-      auto m = store::measurement_from_json(j["records"][i], fmt::format("{}: records[{}]", where, i));
+      auto m = record_from_wire(std::move(j["records"][i]), fmt::format("{}: records[{}]", where, i));
       if (!m) return m.error();
       if (m->key.device != key.model.device)
         return Error{fmt::format("{}: measured on device {}, not {}", where, m->key.device, key.model.device)};

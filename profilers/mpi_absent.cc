@@ -15,6 +15,10 @@ bool built() {
   return false;
 }
 
+std::string library_version() {
+  return "not built (no MPI at configure time)";
+}
+
 Result<std::unique_ptr<Session>> Session::start(int* /*argc*/, char*** /*argv*/) {
   return Error{kWhy};
 }

@@ -79,6 +79,16 @@ bool built() {
   return true;
 }
 
+std::string library_version() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+  int len = 0;
+  MPI_Get_library_version(text, &len);  // callable before MPI_Init
+  std::string v(text, static_cast<std::size_t>(std::max(len, 0)));
+  if (auto nl = v.find_first_of("\r\n"); nl != std::string::npos) v.resize(nl);
+  while (!v.empty() && (v.back() == ',' || v.back() == ' ' || v.back() == '\0')) v.pop_back();
+  return v;
+}
+
 Result<std::unique_ptr<Session>> Session::start(int* argc, char*** argv) {
   int initialised = 0;
   MPI_Initialized(&initialised);

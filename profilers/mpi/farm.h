@@ -34,6 +34,8 @@ using Status = Result<Ok>;
 
 // Whether this build has MPI.
 bool built();
+// The MPI library's own version line (MPI_Get_library_version), or why there is none.
+std::string library_version();
 
 // This process's part of an MPI job: MPI_Init_thread (FUNNELED: oneDNN's OpenMP threads never call
 // MPI) on start, MPI_Finalize when destroyed.
