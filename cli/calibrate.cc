@@ -61,22 +61,17 @@ class Calibration {
 
   // Measures unit `u` of `arch` alone (or the network when u < 0) and stores it; the figure in µs.
   std::optional<double> measure(const space::Arch& arch, const std::string& hash, int u) {
-    if (opts_.farm != nullptr) return measure(std::vector<Subject>{{&arch, hash, u}}).front();
+    if (opts_.farm != nullptr) return measure(std::vector<FarmSubject>{{&arch, hash, u}}).front();
     if (stored_archs_.insert(hash).second) check(db_.put_arch(arch_record(arch)));
     return measure_and_store(backend_, db_, key_, arch, hash, u, u < 0 ? network_timing_ : timing_, weights_,
                              progress_);
   }
 
   // Several subjects at once (on the farm: in parallel); figures in µs, nothing where one failed.
-  struct Subject {
-    const space::Arch* arch;
-    std::string hash;
-    int unit;
-  };
-  std::vector<std::optional<double>> measure(const std::vector<Subject>& subjects) {
+  std::vector<std::optional<double>> measure(const std::vector<FarmSubject>& subjects) {
     std::vector<std::optional<double>> out;
     if (opts_.farm == nullptr) {
-      for (const Subject& s : subjects) out.push_back(measure(*s.arch, s.hash, s.unit));
+      for (const FarmSubject& s : subjects) out.push_back(measure(*s.arch, s.hash, s.unit));
       return out;
     }
     // Units and networks take different timing configurations: one farm batch each.
@@ -85,7 +80,7 @@ class Calibration {
       std::vector<std::size_t> at;
       for (std::size_t i = 0; i < subjects.size(); ++i)
         if ((subjects[i].unit < 0) == networks) {
-          part.push_back({subjects[i].arch, subjects[i].hash, subjects[i].unit});
+          part.push_back(subjects[i]);
           at.push_back(i);
         }
       if (part.empty()) continue;
@@ -198,7 +193,7 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
       const std::vector<std::size_t> part(
           items.begin() + static_cast<std::ptrdiff_t>(k),
           items.begin() + static_cast<std::ptrdiff_t>(std::min(k + cal.batch(), items.size())));
-      std::vector<Calibration::Subject> subjects;
+      std::vector<FarmSubject> subjects;
       for (std::size_t i : part)
         subjects.push_back({pool->units[i].arch.get(), pool->units[i].arch_hash, pool->units[i].unit});
       const double t0 = cal.now_s();
@@ -282,7 +277,7 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
     const std::string hash = space::hash_hex(space::arch_hash(a));
     auto net = space::lower(a);
     if (!net) continue;
-    std::vector<Calibration::Subject> todo;
+    std::vector<FarmSubject> todo;
     for (int u = -1; u < static_cast<int>(net->units.size()); ++u) {
       const std::string subject =
           u < 0 ? hash : store::subject_hash(hash, net->units[static_cast<std::size_t>(u)].label);

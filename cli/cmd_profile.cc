@@ -13,6 +13,7 @@
 #include "cli/options.h"
 #include "cli/output_file.h"
 #include "cli/store_records.h"
+#include "cli/stored_profile.h"
 #include "cli/table.h"
 #include "cli/weights_arg.h"
 #include "profilers/backends.h"
@@ -170,35 +171,23 @@ std::optional<Cached> cached_profile(store::Store& db, const space::Arch& arch, 
                                      const prof::DeviceInfo& device, const std::string& backend,
                                      const std::string& hash) {
   const store::MeasurementKey key = network_key(hash, device, opts, backend);
-  auto hit = db.find_measurement(key);
-  if (!hit) throw RuntimeFailure(hit.error().message);
-  if (!*hit) return std::nullopt;
-  if ((*hit)->record.figures.noisy) {
-    // A measurement that failed its noise gate is never served as the answer: measure again.
-    fmt::print("the stored measurement of this key was noisy ({}): measuring again\n",
-               (*hit)->record.figures.noise_reason);
-    return std::nullopt;
-  }
-  std::vector<store::MeasurementRecord> units;
-  if (opts.per_unit) {
-    auto parts = db.list_parts(key, store::SubjectKind::unit);
-    if (!parts) throw RuntimeFailure(parts.error().message);
-    auto net = space::lower(arch);
-    if (!net || parts->size() != net->units.size()) return std::nullopt;  // units not all stored: measure
-    units = std::move(parts).value();
-  }
+  std::optional<std::string> noisy;
+  auto hit = find_profile(db, key, arch, opts.per_unit, &noisy);
+  if (noisy)  // a measurement that failed its noise gate is never served as the answer
+    fmt::print("the stored measurement of this key was noisy ({}): measuring again\n", *noisy);
+  if (!hit) return std::nullopt;
   prof::DeviceInfo dev = device;
   auto stored = db.find_device(device.fingerprint());
   if (stored && *stored) dev = device_info(**stored);  // its measured peaks
   dev.threads = device.threads;
-  const double age = (*hit)->age_s;
+  const double age = hit->age_s;
   std::string note =
       fmt::format("cached: measured {} ago on this device ({}), key {}/{}/b{}/{}/t{}/{}; --force re-measures",
                   age < 120    ? fmt::format("{:.0f} s", age)
                   : age < 7200 ? fmt::format("{:.0f} min", age / 60)
                                : fmt::format("{:.1f} h", age / 3600),
                   db.path(), hash, key.device, key.batch, key.dtype, key.threads, key.protocol);
-  return Cached{result_from_store(arch, opts, dev, (*hit)->record, units), std::move(note)};
+  return Cached{result_from_store(arch, opts, dev, hit->network, hit->units), std::move(note)};
 }
 
 // Interference only ever lowers a measured peak: the device's peak is the best measured so far on
@@ -215,16 +204,6 @@ std::string best_peaks(store::Store& db, prof::DeviceInfo& d) {
         "GEMM peak measured {:.0f} GFLOP/s in this run, {:.0f}% below this device's best {:.0f}: machine busy",
         measured, 100 * (1 - measured / best), best);
   return "";
-}
-
-void store_profile(store::Store& db, const space::Arch& arch, const prof::ProfileResult& r,
-                   const std::string& backend) {
-  auto check = [&](auto&& status) {
-    if (!status) throw RuntimeFailure(status.error().message);
-  };
-  check(db.put_device(device_record(r.device)));
-  check(db.put_arch(arch_record(arch)));
-  check(db.put_measurements(profile_records(r, backend)));
 }
 
 }  // namespace

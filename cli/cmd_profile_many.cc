@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -19,6 +18,7 @@
 #include "cli/farm.h"
 #include "cli/output_file.h"
 #include "cli/store_records.h"
+#include "cli/stored_profile.h"
 #include "cli/table.h"
 #include "profilers/profile.h"
 #include "profilers/weight_source.h"
@@ -58,18 +58,6 @@ std::vector<Item> read_archs(const std::string& path) {
   return items;
 }
 
-// Whether the store holds a clean measurement of this key (and all its units when per_unit).
-bool stored(store::Store& db, const store::MeasurementKey& key, const space::Arch& arch, bool per_unit) {
-  auto hit = db.find_measurement(key);
-  if (!hit) throw RuntimeFailure(hit.error().message);
-  if (!*hit || (*hit)->record.figures.noisy) return false;
-  if (!per_unit) return true;
-  auto parts = db.list_parts(key, store::SubjectKind::unit);
-  if (!parts) throw RuntimeFailure(parts.error().message);
-  auto net = space::lower(arch);
-  return net && parts->size() == net->units.size();
-}
-
 }  // namespace
 
 int run_profile_many(const po::variables_map& vm) {
@@ -101,8 +89,8 @@ int run_profile_many(const po::variables_map& vm) {
     if (auto why = backend.unsupported(items[i].arch, key.run); !why.empty()) {
       items[i].error = why;
     } else if (vm.count("force") == 0 &&
-               stored(db, network_key(items[i].hash, backend.device(), opts, key.model.backend), items[i].arch,
-                      per_unit)) {
+               find_profile(db, network_key(items[i].hash, backend.device(), opts, key.model.backend), items[i].arch,
+                            per_unit)) {
       items[i].source = "store";
     } else {
       todo.push_back(i);
@@ -144,7 +132,6 @@ int run_profile_many(const po::variables_map& vm) {
                  });
   } else if (!todo.empty()) {
     if (vm.count("no-peaks") == 0) backend.measure_peaks();
-    if (auto put = db.put_device(device_record(backend.device())); !put) throw RuntimeFailure(put.error().message);
     const prof::RandomWeights weights;
     for (std::size_t i : todo) {
       Item& it = items[i];
@@ -152,9 +139,7 @@ int run_profile_many(const po::variables_map& vm) {
       if (!r) {
         it.error = r.error().message;
       } else {
-        if (auto put = db.put_arch(arch_record(it.arch)); !put) throw RuntimeFailure(put.error().message);
-        auto put = db.put_measurements(profile_records(*r, key.model.backend));
-        if (!put) throw RuntimeFailure(put.error().message);
+        store_profile(db, it.arch, *r, key.model.backend);
         it.source = "here";
       }
       progress(it);

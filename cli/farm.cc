@@ -1,7 +1,6 @@
 #include "cli/farm.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -17,6 +16,12 @@
 #include "profilers/weight_source.h"
 #include "space/arch_json.h"
 #include "store/record_json.h"
+
+// A job's timing configuration as JSON, every field (ADL finds these in the type's namespace).
+namespace hwnas::prof {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TimingConfig, warmup_min_runs, warmup_min_ms, min_samples, min_time_ms, max_time_ms,
+                                   target_rel_ci, block_under_us, fixed_samples, trim_fraction, noisy_iqr)
+}  // namespace hwnas::prof
 
 namespace hwnas::cli {
 namespace {
@@ -69,74 +74,6 @@ prof::RunConfig run_from(const json& j) {
   return r;
 }
 
-json timing_json(const prof::TimingConfig& t) {
-  return {{"warmup_min_runs", t.warmup_min_runs}, {"warmup_min_ms", t.warmup_min_ms},
-          {"min_samples", t.min_samples},         {"min_time_ms", t.min_time_ms},
-          {"max_time_ms", t.max_time_ms},         {"target_rel_ci", t.target_rel_ci},
-          {"block_under_us", t.block_under_us},   {"fixed_samples", t.fixed_samples},
-          {"trim_fraction", t.trim_fraction},     {"noisy_iqr", t.noisy_iqr}};
-}
-
-prof::TimingConfig timing_from(const json& j) {
-  prof::TimingConfig t;
-  t.warmup_min_runs = j.at("warmup_min_runs").get<int>();
-  t.warmup_min_ms = j.at("warmup_min_ms").get<double>();
-  t.min_samples = j.at("min_samples").get<int>();
-  t.min_time_ms = j.at("min_time_ms").get<double>();
-  t.max_time_ms = j.at("max_time_ms").get<double>();
-  t.target_rel_ci = j.at("target_rel_ci").get<double>();
-  t.block_under_us = j.at("block_under_us").get<double>();
-  t.fixed_samples = j.at("fixed_samples").get<int>();
-  t.trim_fraction = j.at("trim_fraction").get<double>();
-  t.noisy_iqr = j.at("noisy_iqr").get<double>();
-  return t;
-}
-
-// Records on the wire: as `db export` writes them, but the samples as the hex of their little-endian
-// float64 bytes (bit-exact, and parsed ~10x faster than a JSON array of numbers: the coordinator
-// parses every reply).
-json record_to_wire(const store::MeasurementRecord& m) {
-  json j = store::to_json(m);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(m.figures.samples_us.size() * 16);
-  for (double v : m.figures.samples_us) {
-    const auto bits = std::bit_cast<std::uint64_t>(v);
-    for (int b = 0; b < 8; ++b) {
-      const auto byte = static_cast<unsigned>(bits >> (8 * b)) & 0xffu;
-      hex.push_back(kHex[byte >> 4]);
-      hex.push_back(kHex[byte & 0xfu]);
-    }
-  }
-  j["samples_us"] = json{{"f64le_hex", std::move(hex)}};
-  return j;
-}
-
-Result<store::MeasurementRecord> record_from_wire(json j, const std::string& where) {
-  if (j.is_object() && j.contains("samples_us") && j["samples_us"].is_object()) {
-    const json& s = j["samples_us"];
-    if (!s.contains("f64le_hex") || !s["f64le_hex"].is_string())
-      return Error{fmt::format("{}.samples_us: no f64le_hex string", where)};
-    const std::string& hex = s["f64le_hex"].get_ref<const std::string&>();
-    if (hex.size() % 16 != 0) return Error{fmt::format("{}.samples_us: {} hex digits", where, hex.size())};
-    auto nibble = [](char c) -> int {
-      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    };
-    std::vector<double> samples(hex.size() / 16);
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      std::uint64_t bits = 0;
-      for (std::size_t b = 0; b < 8; ++b) {
-        const int hi = nibble(hex[16 * i + 2 * b]), lo = nibble(hex[16 * i + 2 * b + 1]);
-        if (hi < 0 || lo < 0) return Error{fmt::format("{}.samples_us: not hex", where)};
-        bits |= static_cast<std::uint64_t>(hi * 16 + lo) << (8 * b);
-      }
-      samples[i] = std::bit_cast<double>(bits);
-    }
-    j["samples_us"] = std::move(samples);
-  }
-  return store::measurement_from_json(j, where);
-}
-
 json error_reply(const std::string& why) {
   return json{{"error", why}};
 }
@@ -181,25 +118,16 @@ class Worker {
         auto r = prof::profile(backend, *arch, opts, weights_);
         if (!r) return error_reply(r.error().message).dump();
         for (const store::MeasurementRecord& m : profile_records(*r, target_.key.model.backend))
-          records.push_back(record_to_wire(m));
-        return json{{"figure_us", r->end_to_end.figure_us},
-                    {"noisy", r->end_to_end.noisy || r->noise.flagged},
-                    {"elapsed_ms", r->end_to_end.elapsed_ms},
-                    {"records", records}}
-            .dump();
+          records.push_back(store::to_json(m));
+        return json{{"records", records}}.dump();
       }
       if (kind == "subject") {
         const CostKey key = cost_key(backend, target_.key.model.backend, run);
-        double elapsed_ms = 0;
         auto rec = measure_subject(backend, key, *arch, j.at("hash").get<std::string>(), j.at("unit").get<int>(),
-                                   timing_from(j.at("timing")), weights_, j.value("calibration", true), &elapsed_ms);
-        if (!rec) return json{{"error", rec.error().message}, {"elapsed_ms", elapsed_ms}}.dump();
-        records.push_back(record_to_wire(*rec));
-        return json{{"figure_us", rec->figures.figure_us},
-                    {"noisy", rec->figures.noisy},
-                    {"elapsed_ms", elapsed_ms},
-                    {"records", records}}
-            .dump();
+                                   j.at("timing").get<prof::TimingConfig>(), weights_, j.value("calibration", true));
+        if (!rec) return error_reply(rec.error().message).dump();
+        records.push_back(store::to_json(*rec));
+        return json{{"records", records}}.dump();
       }
       return error_reply(fmt::format("bad job: unknown kind '{}'", kind)).dump();
     } catch (const std::exception& e) {
@@ -212,18 +140,18 @@ class Worker {
   prof::RandomWeights weights_;
 };
 
-// The workers' device records, once per device and store (rank 0 alone writes the store).
-void store_worker_devices(prof::mpi::Coordinator& farm, store::Store& db, const std::string& device) {
-  static std::set<std::pair<std::string, std::string>> stored;  // (store path, fingerprint)
+// The device record of the workers on `device`, from the first one's hello (rank 0 alone writes the
+// store; identical devices share the fingerprint).
+void store_worker_device(prof::mpi::Coordinator& farm, store::Store& db, const std::string& device) {
   for (const prof::mpi::WorkerInfo& w : farm.workers()) {
-    if (w.route != device || stored.count({db.path(), w.route})) continue;
+    if (w.route != device) continue;
     const json hello = json::parse(w.hello, nullptr, false);
     if (!hello.is_object() || !hello.contains("device"))
       throw FarmFault(fmt::format("MPI rank {} ({}): unreadable hello", w.rank, w.host));
     auto dev = store::device_from_json(hello["device"], fmt::format("MPI rank {} hello: device", w.rank));
     if (!dev) throw FarmFault(dev.error().message);
     if (auto put = db.put_device(*dev); !put) throw RuntimeFailure(put.error().message);
-    stored.insert({db.path(), w.route});
+    return;
   }
 }
 
@@ -233,7 +161,7 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
                                            const std::vector<const space::Arch*>& archs,
                                            const std::vector<std::string>& hashes, const std::vector<json>& payloads,
                                            const FarmDone& on_done) {
-  store_worker_devices(farm, db, key.model.device);
+  store_worker_device(farm, db, key.model.device);
   std::vector<prof::mpi::Job> jobs;
   for (const json& p : payloads) jobs.push_back({key.model.device, p.dump()});
   std::vector<Result<FarmMeasured>> out(archs.size(), Error{"not measured"});
@@ -248,9 +176,10 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
       return prof::mpi::Ok{};
     }
     std::vector<store::MeasurementRecord> records;
-    if (!j.contains("records") || !j["records"].is_array()) return Error{fmt::format("{}: no records", where)};
+    if (!j.contains("records") || !j["records"].is_array() || j["records"].empty())
+      return Error{fmt::format("{}: no records", where)};
     for (std::size_t i = 0; i < j["records"].size(); ++i) {
-      auto m = record_from_wire(std::move(j["records"][i]), fmt::format("{}: records[{}]", where, i));
+      auto m = store::measurement_from_json(j["records"][i], fmt::format("{}: records[{}]", where, i));
       if (!m) return m.error();
       if (m->key.device != key.model.device)
         return Error{fmt::format("{}: measured on device {}, not {}", where, m->key.device, key.model.device)};
@@ -261,8 +190,9 @@ std::vector<Result<FarmMeasured>> run_jobs(prof::mpi::Coordinator& farm, store::
     if (stored_archs.insert(hashes[r.job]).second)
       if (auto put = db.put_arch(arch_record(*archs[r.job])); !put) return Error{put.error().message};
     if (auto put = db.put_measurements(records); !put) return Error{put.error().message};
-    out[r.job] =
-        FarmMeasured{j.value("figure_us", 0.0), j.value("noisy", false), j.value("elapsed_ms", 0.0), r.rank, r.host};
+    // The job's own subject comes first (a profile's network, or the one subject measured).
+    const store::Figures& f = records.front().figures;
+    out[r.job] = FarmMeasured{f.figure_us, f.noisy, f.elapsed_ms, r.rank, r.host};
     if (on_done) on_done(r.job, out[r.job]);
     return prof::mpi::Ok{};
   });
@@ -402,7 +332,7 @@ std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, sto
   std::vector<const space::Arch*> archs;
   std::vector<std::string> hashes;
   std::vector<json> payloads;
-  const json run = run_json(key.run), tj = timing_json(timing);
+  const json run = run_json(key.run), tj = timing;
   for (const FarmSubject& s : subjects) {
     archs.push_back(s.arch);
     hashes.push_back(s.hash);
@@ -419,12 +349,11 @@ std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, sto
 
 std::string farm_summary(const prof::mpi::Coordinator& farm) {
   const prof::mpi::FarmStats& s = farm.stats();
-  const double present_ms = s.compute_ms + s.idle_ms;
   return fmt::format(
       "MPI: {} job(s) on {} worker(s) in {:.1f} s, workers computing {:.1f}% of it; coordinator overhead {:.2f} ms "
       "per job (job out to reply noticed, less the work; storing a reply took {:.2f} ms, overlapped); coordinator "
       "CPU {:.1f}% of a core",
-      s.jobs, farm.workers().size(), s.wall_ms / 1e3, present_ms > 0 ? 100 * s.compute_ms / present_ms : 0.0,
+      s.jobs, farm.workers().size(), s.wall_ms / 1e3, s.present_ms > 0 ? 100 * s.compute_ms / s.present_ms : 0.0,
       s.overhead_ms_per_job(), s.jobs > 0 ? s.handling_ms / static_cast<double>(s.jobs) : 0.0,
       s.wall_ms > 0 ? 100 * s.cpu_ms / s.wall_ms : 0.0);
 }

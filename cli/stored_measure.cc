@@ -12,8 +12,7 @@ namespace hwnas::cli {
 
 Result<store::MeasurementRecord> measure_subject(prof::Backend& backend, const CostKey& key, const space::Arch& arch,
                                                  const std::string& hash, int u, const prof::TimingConfig& timing,
-                                                 const space::WeightSource& weights, bool calibration,
-                                                 double* elapsed_ms) {
+                                                 const space::WeightSource& weights, bool calibration) {
   auto lowered = space::lower(arch);
   if (!lowered) return lowered.error();
   if (u >= static_cast<int>(lowered->units.size()))
@@ -22,7 +21,6 @@ Result<store::MeasurementRecord> measure_subject(prof::Backend& backend, const C
   if (!run) return Error{fmt::format("cannot prepare {} {}: {}", hash, u, run.error().message)};
   prof::Runnable& r = **run;
   const prof::Measurement m = prof::time_it([&] { r.run(); }, timing, backend.clock());
-  if (elapsed_ms != nullptr) *elapsed_ms = m.elapsed_ms;
   store::MeasurementRecord rec;
   rec.arch_hash = hash;
   rec.figures = figures(m);

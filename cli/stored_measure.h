@@ -21,12 +21,10 @@
 namespace hwnas::cli {
 
 // Unit `u` of `arch` (hash `hash`), or the whole network when u < 0, timed with `timing`: the record
-// the store keeps (its figure is the measurement's), or why the backend cannot prepare it.
-// `elapsed_ms`, where given, gets the time the timing loop spent on the backend's clock.
+// the store keeps (its figures are the measurement's), or why the backend cannot prepare it.
 Result<store::MeasurementRecord> measure_subject(prof::Backend& backend, const CostKey& key, const space::Arch& arch,
                                                  const std::string& hash, int u, const prof::TimingConfig& timing,
-                                                 const space::WeightSource& weights, bool calibration,
-                                                 double* elapsed_ms = nullptr);
+                                                 const space::WeightSource& weights, bool calibration);
 
 // measure_subject, then stored; the figure in µs, or nothing when the backend cannot prepare it (said
 // on `progress`, which may be null).

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sched.h>
 
+#include "profilers/backends.h"
+
 namespace hwnas::prof::mpi {
 namespace {
 
@@ -93,38 +95,36 @@ Result<DeviceMap> parse_device_map(const std::string& text, const std::string& f
           if (!rank) return rank.error();
           rule.ranks.push_back(*rank);
         }
-      } else if (k == "host") {
-        auto s = string_of(v, where);
-        if (!s) return s.error();
-        rule.host = *s;
-      } else if (k == "device") {
-        auto s = string_of(v, where);
-        if (!s) return s.error();
-        const std::string d = substituted(*s, 0, 0);
-        if (d != "cpu" && d != "cuda" && d.rfind("cuda:", 0) != 0)
-          return Error{fmt::format("{}: must be cpu, cuda or cuda:N, {{local_rank}} and {{rank}} allowed (got '{}')",
-                                   where, *s)};
-        rule.device = *s;
-      } else if (k == "backend") {
-        auto s = string_of(v, where);
-        if (!s) return s.error();
-        if (*s != "onednn" && *s != "fake")
-          return Error{fmt::format("{}: must be onednn or fake (got '{}')", where, *s)};
-        rule.backend = *s;
-      } else if (k == "threads") {
+        continue;
+      }
+      if (k == "threads") {
         auto n = non_negative_int(v, where);
         if (!n) return n.error();
         rule.threads = *n;
-      } else if (k == "cores") {
-        auto s = string_of(v, where);
-        if (!s) return s.error();
-        if (auto cpus = parse_cpu_list(substituted(*s, 0, 0)); !cpus)
-          return Error{fmt::format("{}: {}", where, cpus.error().message)};
-        rule.cores = *s;
-      } else {
+        continue;
+      }
+      std::string* field = k == "host"      ? &rule.host
+                           : k == "device"  ? &rule.device
+                           : k == "backend" ? &rule.backend
+                           : k == "cores"   ? &rule.cores
+                                            : nullptr;
+      if (field == nullptr)
         return Error{fmt::format(
             "{}: unknown field (a rule matches rank, host and sets device, backend, threads, cores)", where)};
-      }
+      auto value = string_of(v, where);
+      if (!value) return value.error();
+      // Checked with the substitutions made (rank 0's), as a rank will see them.
+      const std::string with_ranks = substituted(*value, 0, 0);
+      if (k == "device")
+        if (auto d = parse_device(with_ranks); !d)
+          return Error{fmt::format("{}: must be cpu, cuda or cuda:N, {{local_rank}} and {{rank}} allowed (got '{}')",
+                                   where, *value)};
+      if (k == "backend" && *value != "onednn" && *value != "fake")
+        return Error{fmt::format("{}: must be onednn or fake (got '{}')", where, *value)};
+      if (k == "cores")
+        if (auto cpus = parse_cpu_list(with_ranks); !cpus)
+          return Error{fmt::format("{}: {}", where, cpus.error().message)};
+      *field = std::move(*value);
     }
     if (rule.device.empty() && rule.backend.empty() && !rule.threads && rule.cores.empty())
       return Error{fmt::format("{}: sets nothing (give device, backend, threads or cores)", at)};

@@ -175,8 +175,7 @@ void Coordinator::stop() {
 }
 
 Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status(const Reply&)>& on_reply) {
-  static std::uint32_t batch = 0;
-  ++batch;
+  const std::uint32_t batch = ++batches_;
   if (stopped_) return Error{"MPI: the workers were already stopped"};
   std::map<std::string, std::deque<std::size_t>> pending;
   for (std::size_t i = 0; i < jobs.size(); ++i) pending[jobs[i].route].push_back(i);
@@ -193,7 +192,6 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
   const auto start = Clock::now();
   const double cpu_start = process_cpu_ms();
   std::optional<Error> failure;  // from on_reply: nothing more goes out, the outstanding replies drain
-  double batch_compute_ms = 0;
   Backoff backoff;
   auto hand_out = [&] {
     for (const WorkerInfo& w : workers_) {
@@ -242,7 +240,6 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
     ++stats_.jobs;
     stats_.busy_ms += r.wall_ms;
     stats_.compute_ms += r.compute_ms;
-    batch_compute_ms += r.compute_ms;
     if (!failure) {
       hand_out();  // the worker's next job first: storing this reply overlaps with its work
       const auto t0 = Clock::now();
@@ -254,9 +251,7 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
   stats_.wall_ms += wall_ms;
   stats_.cpu_ms += process_cpu_ms() - cpu_start;
   // Every worker of a route with jobs was there for the whole call.
-  std::size_t present = 0;
-  for (const auto& [route, q] : pending) present += workers_on(route);
-  stats_.idle_ms += std::max(0.0, static_cast<double>(present) * wall_ms - batch_compute_ms);
+  for (const auto& [route, q] : pending) stats_.present_ms += static_cast<double>(workers_on(route)) * wall_ms;
   if (failure) return *failure;
   return Ok{};
 }

@@ -86,7 +86,7 @@ struct FarmStats {
   double busy_ms = 0;      // summed over workers: job handed out → reply
   double compute_ms = 0;   // summed over workers: in the handler (busy_ms - compute_ms: the wire and the waits)
   double wall_ms = 0;      // summed over run() calls
-  double idle_ms = 0;      // summed over the workers while run() ran: not computing (coordinator and wire)
+  double present_ms = 0;   // summed over the workers of the routes run() served, for as long as it ran
   double handling_ms = 0;  // the coordinator's time in on_reply (storing what came back)
   double cpu_ms = 0;       // CPU time of the coordinator's process (all its threads) during run()
   // Per job: from handing it out to noticing its reply, less the worker's work: the wire both ways
@@ -122,6 +122,7 @@ class Coordinator {
   std::vector<WorkerInfo> workers_;
   double job_timeout_s_ = 0;
   bool stopped_ = false;
+  std::uint32_t batches_ = 0;  // run() calls: the high half of a job's id
   FarmStats stats_;
 };
 
