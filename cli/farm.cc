@@ -81,7 +81,10 @@ json error_reply(const std::string& why) {
 // A worker: the backend its own options name, answering profile and subject jobs.
 class Worker {
  public:
-  explicit Worker(const Args& args) {
+  Worker(const Args& args, std::string name) : name_(std::move(name)) {
+    if (std::count(args.begin(), args.end(), "--device") > 1)
+      throw UsageError(
+          "several --device: a worker measures one device (give each worker its device with --mpi-devices)");
     po::options_description desc;
     add_cost_key_options(desc);
     po::variables_map vm;
@@ -89,6 +92,7 @@ class Worker {
     po::store(po::command_line_parser(rest).options(desc).allow_unregistered().run(), vm);
     po::notify(vm);
     target_ = cost_target(vm, nullptr);
+    spec_ = vm.count("device") != 0 ? vm["device"].as<std::string>() : "cpu";
     // Profiles show attained GFLOP/s against the device's measured peak: measured here, as a
     // profile in one process does.
     if (!args.empty() && args[0] == "profile" && !has_flag(args, "--no-peaks")) target_.backend->measure_peaks();
@@ -96,6 +100,9 @@ class Worker {
   std::string route() const { return target_.backend->device().fingerprint(); }
   std::string hello() const {
     return json{{"backend", target_.key.model.backend},
+                {"name", name_},
+                {"spec", spec_},
+                {"threads", target_.key.run.threads},
                 {"device", store::to_json(device_record(target_.backend->device()))}}
         .dump();
   }
@@ -136,6 +143,7 @@ class Worker {
   }
 
  private:
+  std::string name_, spec_;
   CostTarget target_;
   prof::RandomWeights weights_;
 };
@@ -220,7 +228,14 @@ FarmScope::FarmScope(int* argc, char*** argv, const Args& args) : args_(args) {
     }
     if (*a) {
       const prof::mpi::DeviceAssignment& d = **a;
-      if (!d.device.empty()) args_ = with_option(args_, "--device", d.device);
+      // A search over several devices keeps them all on rank 0 (it coordinates them); a worker
+      // measures the one the map gives it (this machine's CPU when it names none).
+      const bool several = std::count(args_.begin(), args_.end(), "--device") > 1;
+      if (several && session_->rank() != 0)
+        args_ = with_option(args_, "--device", d.device.empty() ? "cpu" : d.device);
+      else if (!d.device.empty() && !several)
+        args_ = with_option(args_, "--device", d.device);
+      device_name_ = d.name;
       if (!d.backend.empty()) args_ = with_option(args_, "--backend", d.backend);
       if (d.threads) args_ = with_option(args_, "--threads", std::to_string(*d.threads));
       if (!d.cores.empty()) {
@@ -254,7 +269,7 @@ std::optional<int> FarmScope::serve_if_worker() {
   if (!session_ || session_->rank() == 0) return std::nullopt;
   std::unique_ptr<Worker> w;
   try {
-    w = std::make_unique<Worker>(args_);
+    w = std::make_unique<Worker>(args_, device_name_);
   } catch (const std::exception& e) {
     // Rank 0 would wait for this worker's hello: end the job with the reason.
     fmt::print(stderr, "hwnas (MPI rank {} on {}): {}\n", session_->rank(), session_->host(), e.what());
@@ -294,7 +309,7 @@ prof::mpi::Coordinator* farm_from_options(const po::variables_map& vm, const std
   const double timeout = vm["mpi-job-timeout-s"].as<double>();
   if (!(timeout >= 0)) throw UsageError("--mpi-job-timeout-s: must be >= 0");
   f->set_job_timeout_s(timeout);
-  if (f->workers_on(device) == 0) {
+  if (!device.empty() && f->workers_on(device) == 0) {
     std::string seen;
     for (const auto& w : f->workers())
       seen += fmt::format("{}rank {} on {}: {}", seen.empty() ? "" : "; ", w.rank, w.host, w.route);

@@ -46,6 +46,7 @@ class FarmScope {
 
  private:
   Args args_;
+  std::string device_name_;  // --mpi-devices' name for this rank's device ("" when none)
   bool failed_ = false;
   std::string startup_error_;
   std::unique_ptr<prof::mpi::Session> session_;
@@ -55,7 +56,7 @@ class FarmScope {
 // --mpi, --mpi-devices, --mpi-job-timeout-s for the commands that measure on a farm.
 void add_farm_options(po::options_description& desc);
 // The farm of the options: null without --mpi. With --mpi the job must have workers, and some on
-// `device` (a fingerprint; `device_model` names it in the message): else a UsageError.
+// `device` (a fingerprint; `device_model` names it in the message) unless it is "": else a UsageError.
 prof::mpi::Coordinator* farm_from_options(const po::variables_map& vm, const std::string& command,
                                           const std::string& device, const std::string& device_model);
 

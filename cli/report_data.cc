@@ -199,6 +199,9 @@ class Gatherer {
     r.seed = cfg.value("seed", std::uint64_t{0});
     r.evaluations = cfg.value("evaluations", std::size_t{0});
     r.budget_ms = cfg.value("budget_ms", 0.0);
+    if (cfg.contains("devices") && cfg["devices"].is_array() && cfg["devices"].size() > 1)
+      for (const json& t : cfg["devices"])
+        r.targets.push_back({t.value("name", ""), t.value("device", ""), t.value("budget_ms", 0.0)});
     r.score_reference = cfg.value("score_reference", 0.0);
     if (result.contains("best") && result["best"].is_string()) r.best_hash = result["best"].get<std::string>();
     if (result.contains("presets") && result["presets"].is_array())
@@ -216,7 +219,14 @@ class Gatherer {
       p.index = static_cast<std::size_t>(c.idx);
       p.hash = c.arch_hash;
       p.measured = c.measured && number(o, "measured_ms").has_value();
-      p.latency_ms = p.measured ? *number(o, "measured_ms") : number(o, "believed_ms").value_or(0.0);
+      p.latency_ms = number(o, "measured_ms").value_or(number(o, "believed_ms").value_or(0.0));
+      if (r.targets.size() > 1 && o.contains("devices") && o["devices"].is_array())
+        for (std::size_t d = 1; d < std::min(o["devices"].size(), r.targets.size()); ++d) {
+          const json& on = o["devices"][d];
+          p.more_measured.push_back(number(on, "measured_ms").has_value());
+          p.more_ms.push_back(number(on, "measured_ms").value_or(number(on, "believed_ms").value_or(0.0)));
+        }
+      if (p.more_ms.size() + 1 != std::max<std::size_t>(r.targets.size(), 1)) p.more_ms.clear();  // unreadable
       p.score = number(o, "score");
       p.best = r.best_hash && *r.best_hash == p.hash;
       r.points.push_back(std::move(p));
@@ -226,15 +236,40 @@ class Gatherer {
     d_.runs.push_back(std::move(r));
   }
 
-  // The measured front within budget when anything was measured within it, else the believed front.
+  // The point in objective space (every device's latency), if it fits every budget.
+  static std::optional<search::Point> point_within(const reports::SearchRun& r, const reports::SearchPoint& p) {
+    if (!p.score || p.latency_ms > r.budget_ms) return std::nullopt;
+    search::Point pt{p.latency_ms, *p.score};
+    if (r.targets.size() > 1) {
+      if (p.more_ms.size() + 1 != r.targets.size()) return std::nullopt;
+      pt.devices = r.targets.size();
+      for (std::size_t d = 1; d < r.targets.size(); ++d) {
+        if (p.more_ms[d - 1] > r.targets[d].budget_ms) return std::nullopt;
+        pt.set_latency(d, p.more_ms[d - 1]);
+      }
+    }
+    return pt;
+  }
+  static search::Point reference_of(const reports::SearchRun& r) {
+    search::Point ref{r.budget_ms, r.score_reference};
+    if (r.targets.size() > 1) {
+      ref.devices = r.targets.size();
+      for (std::size_t d = 1; d < r.targets.size(); ++d) ref.set_latency(d, r.targets[d].budget_ms);
+    }
+    return ref;
+  }
+
+  // The measured front within budget when anything was measured within it, else the believed front
+  // (over every device's latency for a search over several).
   static void mark_front(reports::SearchRun& r) {
     for (const bool measured_only : {true, false}) {
       std::vector<search::Point> pts;
       std::vector<std::size_t> idx;
       for (std::size_t i = 0; i < r.points.size(); ++i) {
         const auto& p = r.points[i];
-        if (!p.score || p.latency_ms > r.budget_ms || (measured_only && !p.measured)) continue;
-        pts.push_back({p.latency_ms, *p.score});
+        const auto pt = point_within(r, p);
+        if (!pt || (measured_only && !p.measured)) continue;
+        pts.push_back(*pt);
         idx.push_back(i);
       }
       if (pts.empty()) continue;
@@ -251,13 +286,11 @@ class Gatherer {
     std::optional<double> best;
     const std::size_t n = r.points.size(), stride = std::max<std::size_t>(1, n / 200);
     for (std::size_t i = 0; i < n; ++i) {
-      const auto& p = r.points[i];
-      if (p.score && p.latency_ms <= r.budget_ms) {
-        pts.push_back({p.latency_ms, *p.score});
-        best = best ? std::max(*best, *p.score) : *p.score;
+      if (const auto pt = point_within(r, r.points[i])) {
+        pts.push_back(*pt);
+        best = best ? std::max(*best, pt->score) : pt->score;
       }
-      if ((i + 1) % stride == 0 || i + 1 == n)
-        out.push_back({i + 1, best, search::hypervolume(pts, {r.budget_ms, r.score_reference})});
+      if ((i + 1) % stride == 0 || i + 1 == n) out.push_back({i + 1, best, search::hypervolume(pts, reference_of(r))});
     }
     return out;
   }

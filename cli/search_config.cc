@@ -9,11 +9,24 @@ namespace hwnas::cli {
 
 nlohmann::json to_json(const SearchRunConfig& c) {
   const search::SearchConfig& s = c.search;
+  nlohmann::json devices = nlohmann::json::array();
+  for (std::size_t d = 0; d < c.devices.size(); ++d) {
+    const RunDevice& r = c.devices[d];
+    devices.push_back({{"name", r.name},
+                       {"device", r.device},
+                       {"backend", r.backend},
+                       {"threads", r.threads},
+                       {"model_version", r.model_version},
+                       {"budget_ms", s.budgets_ms.at(d)},
+                       {"budget_from", r.budget_from}});
+  }
+  const RunDevice& first = c.devices.at(0);
+  // The first device's figures also stand alone, as runs of one device always stored them.
   return {{"space", c.space},
           {"space_fingerprint", c.space_fingerprint},
           {"objective", c.objective},
-          {"budget_ms", s.budget_ms},
-          {"budget_from", c.budget_from},
+          {"budget_ms", s.budgets_ms.at(0)},
+          {"budget_from", first.budget_from},
           {"strategy", s.strategy},
           {"seed", s.strategy_config.seed},
           {"population", s.strategy_config.population},
@@ -26,32 +39,32 @@ nlohmann::json to_json(const SearchRunConfig& c) {
           {"measure_per_round", s.measure_per_round},
           {"measure_batch", s.measure_batch},
           {"score_reference", s.score_reference},
-          {"device", c.device},
-          {"backend", c.backend},
+          {"device", first.device},
+          {"backend", first.backend},
           {"batch", c.batch},
           {"dtype", c.dtype},
-          {"threads", c.threads},
-          {"model_version", c.model_version},
+          {"threads", first.threads},
+          {"model_version", first.model_version},
+          {"devices", devices},
           {"compare_presets", c.compare_presets}};
 }
 
 SearchRunConfig search_config_from_json(const nlohmann::json& j, const std::string& run_id) {
   SearchRunConfig c;
-  auto get = [&](const char* key, auto& into) {
-    if (!j.is_object() || !j.contains(key))
-      throw UsageError(fmt::format("search run {}: stored config has no '{}'", run_id, key));
+  auto get_from = [&](const nlohmann::json& o, const std::string& where, const char* key, auto& into) {
+    if (!o.is_object() || !o.contains(key))
+      throw UsageError(fmt::format("search run {}: stored config has no '{}{}'", run_id, where, key));
     try {
-      j.at(key).get_to(into);
+      o.at(key).get_to(into);
     } catch (const nlohmann::json::exception&) {
-      throw UsageError(fmt::format("search run {}: stored config field '{}' has the wrong type", run_id, key));
+      throw UsageError(fmt::format("search run {}: stored config field '{}{}' has the wrong type", run_id, where, key));
     }
   };
+  auto get = [&](const char* key, auto& into) { get_from(j, "", key, into); };
   search::SearchConfig& s = c.search;
   get("space", c.space);
   get("space_fingerprint", c.space_fingerprint);
   get("objective", c.objective);
-  get("budget_ms", s.budget_ms);
-  get("budget_from", c.budget_from);
   get("strategy", s.strategy);
   get("seed", s.strategy_config.seed);
   get("population", s.strategy_config.population);
@@ -64,13 +77,30 @@ SearchRunConfig search_config_from_json(const nlohmann::json& j, const std::stri
   get("measure_per_round", s.measure_per_round);
   get("measure_batch", s.measure_batch);
   get("score_reference", s.score_reference);
-  get("device", c.device);
-  get("backend", c.backend);
   get("batch", c.batch);
   get("dtype", c.dtype);
-  get("threads", c.threads);
-  get("model_version", c.model_version);
   get("compare_presets", c.compare_presets);
+  auto device = [&](const nlohmann::json& o, const std::string& where) {
+    RunDevice r;
+    double budget = 0;
+    if (o.contains("name")) get_from(o, where, "name", r.name);
+    get_from(o, where, "device", r.device);
+    get_from(o, where, "backend", r.backend);
+    get_from(o, where, "threads", r.threads);
+    get_from(o, where, "model_version", r.model_version);
+    get_from(o, where, "budget_ms", budget);
+    get_from(o, where, "budget_from", r.budget_from);
+    c.devices.push_back(std::move(r));
+    s.budgets_ms.push_back(budget);
+  };
+  if (j.contains("devices")) {  // runs stored before multi-device search have only the top-level fields
+    if (!j["devices"].is_array() || j["devices"].empty() || j["devices"].size() > search::kMaxDevices)
+      throw UsageError(fmt::format("search run {}: stored config field 'devices' must list 1 to {} devices", run_id,
+                                   search::kMaxDevices));
+    for (std::size_t d = 0; d < j["devices"].size(); ++d) device(j["devices"][d], fmt::format("devices[{}].", d));
+  } else {
+    device(j, "");
+  }
   return c;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,19 +12,25 @@
 
 namespace hwnas::cli {
 
+// One device the run targets, with what the run pinned for it.
+struct RunDevice {
+  std::string name;  // as --device named it ("" = this CPU, the default)
+  // The cost-model key and the model version the run predicts with (pinned: a resume uses the same).
+  std::string device;  // fingerprint
+  std::string backend;
+  int threads = 0;
+  int model_version = 0;
+  std::string budget_from;  // "" when --budget-ms gave the budget; else how the default was made
+};
+
 struct SearchRunConfig {
   std::string space = "hybrid-vit";
   std::string space_fingerprint;  // space_fingerprint(): a resumed run refuses a changed space
   std::string objective = "zen";
-  search::SearchConfig search;
-  std::string budget_from;  // "" when --budget-ms was given; else how the default was made
-  // The cost-model key and the model version the run predicts with (pinned: a resume uses the same).
-  std::string device;  // fingerprint
-  std::string backend;
+  search::SearchConfig search;  // budgets_ms: one per device
   std::int64_t batch = 1;
   std::string dtype = "f32";
-  int threads = 0;
-  int model_version = 0;
+  std::vector<RunDevice> devices;
   bool compare_presets = true;
 };
 

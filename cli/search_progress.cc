@@ -22,24 +22,44 @@ std::string opt_score(const std::optional<double>& s) {
 
 }  // namespace
 
-nlohmann::json candidate_objectives(const search::Record& r, double margin) {
-  nlohmann::json j = {{"generation", r.generation},
-                      {"predicted_ms", r.predicted_ms},
-                      {"believed_ms", r.believed_ms(margin)},
-                      {"measured_ms", r.measured ? nlohmann::json(r.measured->ms) : nlohmann::json()},
-                      {"score", r.score ? nlohmann::json(*r.score) : nlohmann::json()}};
-  if (r.measured && r.measured->noisy) j["noisy"] = true;
+// One device's figures of a candidate.
+nlohmann::json on_device(const search::OnDevice& d, double margin) {
+  nlohmann::json j = {{"predicted_ms", d.predicted_ms},
+                      {"believed_ms", d.believed_ms(margin)},
+                      {"measured_ms", d.measured ? nlohmann::json(d.measured->ms) : nlohmann::json()}};
+  if (d.measured && d.measured->noisy) j["noisy"] = true;
+  return j;
+}
+
+nlohmann::json candidate_objectives(const search::Record& r, const std::vector<double>& margins,
+                                    const std::vector<std::string>& names) {
+  nlohmann::json j = on_device(r.on.at(0), margins.at(0));
+  j["generation"] = r.generation;
+  j["score"] = r.score ? nlohmann::json(*r.score) : nlohmann::json();
+  if (r.on.size() > 1) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (std::size_t d = 0; d < r.on.size(); ++d) {
+      nlohmann::json one = on_device(r.on[d], margins.at(d));
+      one["name"] = names.at(d);
+      devices.push_back(std::move(one));
+    }
+    j["devices"] = std::move(devices);
+  }
   if (!r.score_error.empty()) j["score_error"] = r.score_error;
   if (!r.measure_error.empty()) j["measure_error"] = r.measure_error;
   return j;
 }
 
-SearchReporter::SearchReporter(store::Store& db, std::string run_id, ProgressMode mode, std::string score_name)
-    : db_(db), run_id_(std::move(run_id)), mode_(mode), score_name_(std::move(score_name)) {}
+SearchReporter::SearchReporter(store::Store& db, std::string run_id, ProgressMode mode, std::string score_name,
+                               std::vector<std::string> devices)
+    : db_(db),
+      run_id_(std::move(run_id)),
+      mode_(mode),
+      score_name_(std::move(score_name)),
+      devices_(std::move(devices)) {}
 
 void SearchReporter::on_generation(const search::Progress& p, std::span<const search::Record> recs,
                                    std::span<const std::size_t> changed) {
-  margin_ = p.margin;
   last_ = p;
   std::vector<store::CandidateRecord> rows;
   rows.reserve(changed.size());
@@ -50,8 +70,8 @@ void SearchReporter::on_generation(const search::Progress& p, std::span<const se
     c.idx = static_cast<std::int64_t>(r.index);
     c.arch_hash = r.hash;
     c.genome_json = nlohmann::json(r.candidate.genome).dump();
-    c.objectives_json = candidate_objectives(r, p.margin).dump();
-    c.measured = r.measured.has_value();
+    c.objectives_json = candidate_objectives(r, p.margins, devices_).dump();
+    c.measured = r.measured_all();
     rows.push_back(std::move(c));
   }
   if (!rows.empty()) {
@@ -69,11 +89,15 @@ void SearchReporter::draw(const search::Progress& p) {
   const double screening = elapsed - measure_s_;
   const double eta = (done > 0 ? screening / done * (1 - done) : 0) +
                      (done >= 1 ? 0 : static_cast<double>(final_planned_ ? 0 : 9) * per_measure);
+  std::string margins;
+  for (std::size_t d = 0; d < p.margins.size(); ++d)
+    margins += fmt::format("{}{:.1f}%{}", d == 0 ? "" : ", ", 100 * p.margins[d],
+                           p.margins.size() > 1 ? fmt::format(" on {}", devices_.at(d)) : "");
   const std::string text = fmt::format(
       "{}/{} evaluated, gen {}, {} within budget, {} measured, best {} {} (measured) / {} (predicted), "
-      "hypervolume {:.4g}, margin {:.1f}%",
+      "hypervolume {:.4g}, margin {}",
       p.evaluations, p.total, p.generation, p.within_budget, p.measurements, score_name_, opt_score(p.best_score),
-      opt_score(p.best_believed_score), p.hypervolume, 100 * p.margin);
+      opt_score(p.best_believed_score), p.hypervolume, margins);
   if (mode_ == ProgressMode::bar) {
     constexpr int kWidth = 20;
     const int fill = static_cast<int>(std::lround(done * kWidth));
@@ -113,25 +137,41 @@ void SearchReporter::on_scored(const search::Record& r) {
 void SearchReporter::on_measuring(const search::Record& r, std::string_view why) {
   measure_start_ = std::chrono::steady_clock::now();
   if (mode_ == ProgressMode::bar) {
-    fmt::print(stderr, "\r\033[Kmeasuring {} ({}; predicted {:.4g} ms)...", r.hash, why, r.predicted_ms);
+    std::string predicted;
+    for (std::size_t d = 0; d < r.on.size(); ++d)
+      predicted += fmt::format("{}{:.4g} ms{}", d == 0 ? "" : ", ", r.on[d].predicted_ms,
+                               r.on.size() > 1 ? " on " + devices_.at(d) : "");
+    fmt::print(stderr, "\r\033[Kmeasuring {} ({}; predicted {})...", r.hash, why, predicted);
     std::fflush(stderr);
   }
 }
 
 void SearchReporter::on_measured(const search::Record& r) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - measure_start_).count();
-  if (r.measured && !r.measured->cached) {
+  bool fresh = false;
+  std::string figures;
+  for (std::size_t d = 0; d < r.on.size(); ++d) {
+    const search::OnDevice& on = r.on[d];
+    const std::string where = r.on.size() > 1 ? devices_.at(d) + " " : "";
+    if (!on.measured) {
+      if (r.on.size() > 1 && r.measure_error.empty())
+        figures += fmt::format("{}{}not measured", d == 0 ? "" : ", ", where);
+      continue;
+    }
+    fresh = fresh || !on.measured->cached;
+    figures += fmt::format("{}{}{} {:.4g} ms (predicted {:.4g}, {:+.1f}%){}", figures.empty() ? "" : ", ", where,
+                           on.measured->cached ? "stored:" : "measured", on.measured->ms, on.predicted_ms,
+                           100 * (on.predicted_ms / on.measured->ms - 1), on.measured->noisy ? ", noisy" : "");
+  }
+  if (fresh) {
     measure_s_ += s;
     ++measured_;
   }
-  if (!r.measured) {
-    say(fmt::format("{}: cannot measure: {}", r.hash, r.measure_error));
+  if (!r.measure_error.empty()) {
+    say(fmt::format("{}: cannot measure: {}{}", r.hash, r.measure_error, figures.empty() ? "" : "; " + figures));
     return;
   }
-  say(fmt::format("{} {} {:.4g} ms (predicted {:.4g}, {:+.1f}%){}{}{}", r.hash,
-                  r.measured->cached ? "stored:" : "measured", r.measured->ms, r.predicted_ms,
-                  100 * (r.predicted_ms / r.measured->ms - 1), r.measured->noisy ? ", noisy" : "",
-                  r.measured->cached ? "" : fmt::format(" in {:.1f} s", s),
+  say(fmt::format("{} {}{}{}", r.hash, figures, fresh ? fmt::format(" in {:.1f} s", s) : "",
                   r.score ? fmt::format(", {} {:.4g}", score_name_, *r.score) : ""));
 }
 

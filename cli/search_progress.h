@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,12 +17,16 @@ namespace hwnas::cli {
 
 enum class ProgressMode { bar, lines, quiet };
 
-// The stored form of one candidate (search_candidates.objectives_json).
-nlohmann::json candidate_objectives(const search::Record& r, double margin);
+// The stored form of one candidate (search_candidates.objectives_json): the first device's figures,
+// and with several devices each one's under "devices" (`names`: the devices' labels, in order).
+nlohmann::json candidate_objectives(const search::Record& r, const std::vector<double>& margins,
+                                    const std::vector<std::string>& names);
 
 class SearchReporter final : public search::SearchObserver {
  public:
-  SearchReporter(store::Store& db, std::string run_id, ProgressMode mode, std::string score_name);
+  // `devices`: the labels of the search's devices, in order.
+  SearchReporter(store::Store& db, std::string run_id, ProgressMode mode, std::string score_name,
+                 std::vector<std::string> devices);
 
   void on_generation(const search::Progress& p, std::span<const search::Record> recs,
                      std::span<const std::size_t> changed) override;
@@ -40,6 +45,7 @@ class SearchReporter final : public search::SearchObserver {
   std::string run_id_;
   ProgressMode mode_;
   std::string score_name_;
+  std::vector<std::string> devices_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_line_{};
   double measure_s_ = 0;  // time spent measuring, for the ETA
@@ -47,7 +53,6 @@ class SearchReporter final : public search::SearchObserver {
   std::chrono::steady_clock::time_point measure_start_{};
   std::size_t final_planned_ = 0;
   bool bar_drawn_ = false;
-  double margin_ = 0;
   search::Progress last_{};
 };
 

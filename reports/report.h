@@ -72,9 +72,11 @@ struct ArchEntry {
 };
 
 struct SearchPoint {
-  std::size_t index = 0;  // order of evaluation
-  double latency_ms = 0;  // measured, else believed (prediction × (1 + margin))
-  bool measured = false;
+  std::size_t index = 0;            // order of evaluation
+  double latency_ms = 0;            // measured, else believed (prediction × (1 + margin)); on the first device
+  std::vector<double> more_ms;      // the same on the run's other devices (a search over several)
+  std::vector<bool> more_measured;  // which of them were measured
+  bool measured = false;            // on every device
   std::optional<double> score;
   bool front = false;  // on the run's front (measured front when any point was measured within budget)
   bool best = false;
@@ -100,7 +102,14 @@ struct SearchRun {
   int threads = 0;
   std::uint64_t seed = 0;
   std::size_t evaluations = 0;  // asked of the strategy
-  double budget_ms = 0;
+  double budget_ms = 0;         // the first device's
+  // A search over several devices: each one's name (as --device gave it), fingerprint and budget;
+  // empty for a run on one device.
+  struct Target {
+    std::string name, device;
+    double budget_ms = 0;
+  };
+  std::vector<Target> targets;
   double score_reference = 0;
   std::optional<std::string> best_hash;
   std::vector<SearchPoint> points;  // every distinct candidate

@@ -63,7 +63,8 @@ std::string run_chart(const SearchRun& r, const RenderOptions& o, std::size_t* d
     if (p.best) svg.circle(x, y, 8, "none", hover, "preset");
   }
   std::sort(front.begin(), front.end());
-  if (front.size() > 1) svg.polyline(front, "#d55e00", "front");
+  // Over several devices the front is not a staircase in this projection: its points only.
+  if (front.size() > 1 && r.targets.size() <= 1) svg.polyline(front, "#d55e00", "front");
   for (const PresetPoint& p : r.presets) {
     if (!p.score) continue;
     const double x = f.x.map(p.latency_ms), y = f.y.map(*p.score);
@@ -153,8 +154,13 @@ std::optional<Section> pareto_section(const ReportData& d, const RenderOptions& 
         "<figure>{}<figcaption>Search {} ({}, {} on {}): every candidate with a score; filled dots were measured on "
         "the "
         "device, light ones are believed (cost model × (1 + margin)). The front is over measured points within the "
-        "budget when there are any. {}</figcaption></figure>\n",
+        "budget when there are any. {}{}</figcaption></figure>\n",
         chart, escape(r.id), escape(r.strategy), escape(r.objective), escape(r.space),
+        r.targets.size() > 1
+            ? escape(fmt::format("Latency on {} of the run's {} devices; the front is over all of "
+                                 "them (see Across devices). ",
+                                 r.targets[0].name.empty() ? "cpu" : r.targets[0].name, r.targets.size()))
+            : "",
         drawn < with_score
             ? escape(fmt::format("{} of {} points drawn (thinned evenly; front, measured and best kept).", drawn,
                                  with_score))

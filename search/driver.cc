@@ -15,15 +15,19 @@ namespace {
 
 class Search {
  public:
-  Search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator, const SearchConfig& cfg,
-         SearchObserver& observer)
-      : sampler_(sampler), oracle_(oracle), estimator_(estimator), cfg_(cfg), observer_(observer) {}
+  Search(const space::Sampler& sampler, std::span<LatencyOracle* const> oracles, Estimator& estimator,
+         const SearchConfig& cfg, SearchObserver& observer)
+      : sampler_(sampler),
+        oracles_(oracles.begin(), oracles.end()),
+        estimator_(estimator),
+        cfg_(cfg),
+        observer_(observer) {}
 
   Result<SearchOutcome> run() {
     auto made = make_strategy(cfg_.strategy, sampler_, cfg_.strategy_config);
     if (!made) return made.error();
     strategy_ = std::move(made).value();
-    margin_ = oracle_.margin();
+    for (LatencyOracle* o : oracles_) margins_.push_back(o->margin());
     const std::size_t batch = std::max<std::size_t>(cfg_.strategy_config.population, 1);
     while (out_.evaluations < cfg_.evaluations) {
       auto asked = strategy_->ask(std::min(batch, cfg_.evaluations - out_.evaluations));
@@ -47,18 +51,45 @@ class Search {
   }
 
  private:
-  bool fits(const Record& r) const { return r.believed_ms(margin_) <= cfg_.budget_ms; }
+  std::size_t devices() const { return oracles_.size(); }
+  double believed(const Record& r, std::size_t d) const { return r.on[d].believed_ms(margins_[d]); }
+  double budget(std::size_t d) const { return cfg_.budgets_ms[d]; }
+  bool fits(const Record& r) const {
+    for (std::size_t d = 0; d < devices(); ++d)
+      if (!(believed(r, d) <= budget(d))) return false;
+    return true;
+  }
+  // Measured within every budget (and scored): what may be reported as a result.
+  bool measured_fit(const Record& r) const { return r.measured_all() && fits(r) && r.score.has_value(); }
+  // The largest share of a device's budget it is believed to take (the one-device order is latency's).
+  double load(const Record& r) const {
+    double worst = 0;
+    for (std::size_t d = 0; d < devices(); ++d) worst = std::max(worst, believed(r, d) / budget(d));
+    return worst;
+  }
+  Point point(const Record& r) const {
+    Point p;
+    p.devices = devices();
+    for (std::size_t d = 0; d < devices(); ++d) p.set_latency(d, believed(r, d));
+    p.score = r.score.value_or(0.0);
+    return p;
+  }
 
   Individual individual(const Record& r) const {
     Individual ind;
     ind.genome = r.candidate.genome;
     ind.hash = r.hash;
-    ind.latency_ms = r.believed_ms(margin_);
-    ind.measured = r.measured.has_value();
+    const Point p = point(r);
+    ind.latency_ms = p.latency_ms;
+    ind.more_ms = p.more_ms;
+    ind.devices = p.devices;
+    ind.measured = r.measured_all();
     ind.scored = r.score.has_value();
     ind.score = r.score.value_or(0.0);
-    if (ind.latency_ms > cfg_.budget_ms)
-      ind.violation_ms = ind.latency_ms - cfg_.budget_ms;
+    double excess = std::max(0.0, ind.latency_ms - budget(0));
+    for (std::size_t d = 1; d < devices(); ++d) excess += budget(0) * std::max(0.0, believed(r, d) / budget(d) - 1);
+    if (excess > 0)
+      ind.violation_ms = excess;
     else if (!ind.scored)
       ind.violation_ms = Individual::kUnscored;
     return ind;
@@ -86,7 +117,7 @@ class Search {
     r.generation = generation_;
     r.hash = hash;
     r.candidate = std::move(c);
-    r.predicted_ms = oracle_.predict_ms(r.candidate.arch);
+    for (LatencyOracle* o : oracles_) r.on.push_back({o->predict_ms(r.candidate.arch), std::nullopt});
     by_hash_.emplace(std::move(hash), r.index);
     recs_.push_back(std::move(r));
     changed_.insert(recs_.back().index);
@@ -96,12 +127,14 @@ class Search {
 
   // After a measurement the oracle has refit: renew every prediction and what depends on it.
   void refresh() {
-    margin_ = oracle_.margin();
+    for (std::size_t d = 0; d < devices(); ++d) margins_[d] = oracles_[d]->margin();
     for (Record& r : recs_) {
-      if (!r.measured) {
-        const double p = oracle_.predict_ms(r.candidate.arch);
-        if (p != r.predicted_ms) changed_.insert(r.index);
-        r.predicted_ms = p;
+      for (std::size_t d = 0; d < devices(); ++d) {
+        OnDevice& on = r.on[d];
+        if (on.measured) continue;
+        const double p = oracles_[d]->predict_ms(r.candidate.arch);
+        if (p != on.predicted_ms) changed_.insert(r.index);
+        on.predicted_ms = p;
       }
       ensure_score(r);
     }
@@ -110,28 +143,42 @@ class Search {
     });
   }
 
-  // Measures `picks` as one batch (in parallel where the oracle can), then refits once.
+  // Measures `picks` as one batch per device (in parallel where the oracle can), then refits once.
+  // Device by device: a candidate measured over one device's budget (or failing there) is not
+  // measured on the later ones.
   void measure(const std::vector<std::size_t>& picks, std::string_view why) {
     if (picks.empty()) return;
-    std::vector<const space::Arch*> archs;
-    std::vector<std::string> hashes;
-    for (std::size_t i : picks) {
-      observer_.on_measuring(recs_[i], why);
-      archs.push_back(&recs_[i].candidate.arch);
-      hashes.push_back(recs_[i].hash);
-    }
-    auto ms = oracle_.measure_batch(archs, hashes);
-    for (std::size_t k = 0; k < picks.size(); ++k) {
-      Record& r = recs_[picks[k]];
-      auto& m = ms[k];
-      if (m) {
-        r.measured = *m;
-        ++(m->cached ? out_.cached_measurements : out_.measurements);
-      } else {
-        r.measure_error = m.error().message.empty() ? "failed" : m.error().message;
+    for (std::size_t i : picks) observer_.on_measuring(recs_[i], why);
+    for (std::size_t d = 0; d < devices(); ++d) {
+      std::vector<std::size_t> todo;
+      std::vector<const space::Arch*> archs;
+      std::vector<std::string> hashes;
+      for (std::size_t i : picks) {
+        const Record& r = recs_[i];
+        if (r.on[d].measured || !r.measure_error.empty()) continue;
+        bool over = false;
+        for (std::size_t e = 0; e < d; ++e) over = over || (r.on[e].measured && r.on[e].measured->ms > budget(e));
+        if (over) continue;
+        todo.push_back(i);
+        archs.push_back(&r.candidate.arch);
+        hashes.push_back(r.hash);
       }
-      changed_.insert(r.index);
-      observer_.on_measured(r);
+      if (todo.empty()) continue;
+      auto ms = oracles_[d]->measure_batch(archs, hashes);
+      for (std::size_t k = 0; k < todo.size(); ++k) {
+        Record& r = recs_[todo[k]];
+        auto& m = ms[k];
+        if (m) {
+          r.on[d].measured = *m;
+          ++(m->cached ? out_.cached_measurements : out_.measurements);
+        } else {
+          r.measure_error = m.error().message.empty() ? "failed" : m.error().message;
+        }
+      }
+    }
+    for (std::size_t i : picks) {
+      changed_.insert(i);
+      observer_.on_measured(recs_[i]);
     }
     refresh();
   }
@@ -146,7 +193,7 @@ class Search {
     std::sort(v.begin(), v.end(), [&](std::size_t a, std::size_t b) {
       const Record &x = recs_[a], &y = recs_[b];
       if (*x.score != *y.score) return *x.score > *y.score;
-      if (x.believed_ms(margin_) != y.believed_ms(margin_)) return x.believed_ms(margin_) < y.believed_ms(margin_);
+      if (load(x) != load(y)) return load(x) < load(y);
       return a < b;
     });
     return v;
@@ -155,7 +202,7 @@ class Search {
   std::optional<double> best_measured_score() const {
     std::optional<double> best;
     for (const Record& r : recs_)
-      if (r.measured && r.measured->ms <= cfg_.budget_ms && r.score && (!best || *r.score > *best)) best = r.score;
+      if (measured_fit(r) && (!best || *r.score > *best)) best = r.score;
     return best;
   }
 
@@ -170,7 +217,7 @@ class Search {
       const std::size_t want = std::min(batch(), cfg_.measure_per_round - done);
       for (std::size_t i : ranked) {
         if (picks.size() == want || (best && *recs_[i].score <= *best)) break;
-        if (!recs_[i].measured) picks.push_back(i);
+        if (!recs_[i].measured_all()) picks.push_back(i);
       }
       if (picks.empty()) return;
       measure(picks, "best candidate so far");
@@ -188,7 +235,7 @@ class Search {
       std::vector<std::size_t> picks;
       const std::size_t want = std::min(batch(), 3 * cfg_.measure_top - attempts);
       for (std::size_t k = 0; k < std::min(cfg_.measure_top, ranked.size()) && picks.size() < want; ++k)
-        if (!recs_[ranked[k]].measured) picks.push_back(ranked[k]);
+        if (!recs_[ranked[k]].measured_all()) picks.push_back(ranked[k]);
       if (picks.empty()) break;
       measure(picks, "top candidate by score");
       attempts += picks.size();
@@ -198,7 +245,7 @@ class Search {
       const auto front = believed_front();
       std::vector<std::size_t> unmeasured;
       for (std::size_t i : front)
-        if (!recs_[i].measured && recs_[i].measure_error.empty()) unmeasured.push_back(i);
+        if (!recs_[i].measured_all() && recs_[i].measure_error.empty()) unmeasured.push_back(i);
       const std::size_t n = std::min(cfg_.measure_front, unmeasured.size());
       std::vector<std::size_t> points;
       for (std::size_t k = 0; k < n; ++k)
@@ -212,7 +259,7 @@ class Search {
     // Nothing measured within budget: measure the fastest candidate, to name a real latency.
     if (!best_measured_score()) {
       const auto f = fastest();
-      if (f && !recs_[*f].measured && recs_[*f].measure_error.empty()) measure(*f, "fastest candidate");
+      if (f && !recs_[*f].measured_all() && recs_[*f].measure_error.empty()) measure(*f, "fastest candidate");
     }
   }
 
@@ -220,28 +267,32 @@ class Search {
     std::optional<std::size_t> f;
     for (const Record& r : recs_) {
       if (!r.measure_error.empty()) continue;
-      if (!f || r.believed_ms(margin_) < recs_[*f].believed_ms(margin_)) f = r.index;
+      if (!f || load(r) < load(recs_[*f])) f = r.index;
     }
     return f;
   }
 
   std::vector<std::size_t> front_of(const std::vector<std::size_t>& members) const {
     std::vector<Point> pts;
-    for (std::size_t i : members) pts.push_back({recs_[i].believed_ms(margin_), *recs_[i].score});
+    for (std::size_t i : members) pts.push_back(point(recs_[i]));
     std::vector<std::size_t> out;
     for (std::size_t k : pareto_front(pts)) out.push_back(members[k]);
     return out;
   }
   double hypervolume_of(const std::vector<std::size_t>& members) const {
     std::vector<Point> pts;
-    for (std::size_t i : members) pts.push_back({recs_[i].believed_ms(margin_), *recs_[i].score});
-    return hypervolume(pts, {cfg_.budget_ms, cfg_.score_reference});
+    for (std::size_t i : members) pts.push_back(point(recs_[i]));
+    Point reference;
+    reference.devices = devices();
+    for (std::size_t d = 0; d < devices(); ++d) reference.set_latency(d, budget(d));
+    reference.score = cfg_.score_reference;
+    return hypervolume(pts, reference);
   }
   std::vector<std::size_t> believed_front() const { return front_of(ranked_feasible()); }
   std::vector<std::size_t> measured_feasible() const {
     std::vector<std::size_t> v;
     for (const Record& r : recs_)
-      if (r.measured && r.measured->ms <= cfg_.budget_ms && r.score) v.push_back(r.index);
+      if (measured_fit(r)) v.push_back(r.index);
     return v;
   }
 
@@ -257,24 +308,25 @@ class Search {
     const auto ranked = ranked_feasible();
     if (!ranked.empty()) p.best_believed_score = recs_[ranked.front()].score;
     p.hypervolume = hypervolume_of(ranked);
-    p.margin = margin_;
+    p.margins = margins_;
     const std::vector<std::size_t> changed(changed_.begin(), changed_.end());
     changed_.clear();
     observer_.on_generation(p, recs_, changed);
   }
 
   SearchOutcome finish() {
-    out_.margin = margin_;
+    out_.margins = margins_;
     std::vector<std::size_t> measured;
     for (const Record& r : recs_)
-      if (r.measured) measured.push_back(r.index);
+      if (r.measured_any()) measured.push_back(r.index);
     std::sort(measured.begin(), measured.end(), [&](std::size_t a, std::size_t b) {
       const Record &x = recs_[a], &y = recs_[b];
-      const bool fx = x.measured->ms <= cfg_.budget_ms && x.score, fy = y.measured->ms <= cfg_.budget_ms && y.score;
+      const bool fx = measured_fit(x), fy = measured_fit(y);
       if (fx != fy) return fx;
       const double sx = x.score.value_or(-HUGE_VAL), sy = y.score.value_or(-HUGE_VAL);
       if (sx != sy) return sx > sy;
-      return x.measured->ms < y.measured->ms;
+      if (load(x) != load(y)) return load(x) < load(y);
+      return a < b;
     });
     out_.finalists = measured;
     if (best_measured_score()) out_.best = measured.front();
@@ -290,7 +342,7 @@ class Search {
   }
 
   const space::Sampler& sampler_;
-  LatencyOracle& oracle_;
+  std::vector<LatencyOracle*> oracles_;
   Estimator& estimator_;
   const SearchConfig& cfg_;
   SearchObserver& observer_;
@@ -298,18 +350,23 @@ class Search {
   std::vector<Record> recs_;
   std::map<std::string, std::size_t> by_hash_;
   std::set<std::size_t> changed_;
-  double margin_ = 0;
+  std::vector<double> margins_;  // per device
   std::size_t generation_ = 0;
   SearchOutcome out_;
 };
 
 }  // namespace
 
-Result<SearchOutcome> run_search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator,
-                                 const SearchConfig& cfg, SearchObserver& observer) {
-  if (!(cfg.budget_ms > 0)) return Error{fmt::format("budget must be > 0 ms (got {})", cfg.budget_ms)};
+Result<SearchOutcome> run_search(const space::Sampler& sampler, std::span<LatencyOracle* const> oracles,
+                                 Estimator& estimator, const SearchConfig& cfg, SearchObserver& observer) {
+  if (oracles.empty() || oracles.size() > kMaxDevices)
+    return Error{fmt::format("a search targets 1 to {} devices (got {})", kMaxDevices, oracles.size())};
+  if (cfg.budgets_ms.size() != oracles.size())
+    return Error{fmt::format("{} budgets for {} devices", cfg.budgets_ms.size(), oracles.size())};
+  for (double b : cfg.budgets_ms)
+    if (!(b > 0) || !std::isfinite(b)) return Error{fmt::format("budget must be > 0 ms (got {})", b)};
   if (cfg.evaluations == 0) return Error{"evaluations must be > 0"};
-  return Search(sampler, oracle, estimator, cfg, observer).run();
+  return Search(sampler, oracles, estimator, cfg, observer).run();
 }
 
 }  // namespace hwnas::search

@@ -5,6 +5,11 @@
 // each measurement, and every prediction is renewed); at the end the top K by score and points along
 // the predicted Pareto front are measured. Only measured candidates are ever reported within budget.
 //
+// Several devices at once (one oracle and one budget each): a candidate fits when it fits every
+// budget, each device's latency is an objective of its own (the fronts and hypervolumes are over all
+// of them), and a candidate chosen for measuring is measured on each device in turn, the later ones
+// skipped once one device has measured it over its budget.
+//
 // Deterministic for a seed and the state of the caches (measurements, stored estimates): a resumed
 // run replays the same decisions, finding what it already paid for in the caches.
 #pragma once
@@ -50,7 +55,7 @@ class LatencyOracle {
 };
 
 struct SearchConfig {
-  double budget_ms = 0;
+  std::vector<double> budgets_ms;  // one per device (oracle), in the same order
   std::string strategy = "evolution";
   StrategyConfig strategy_config;
   std::size_t evaluations = 1000;     // candidates asked of the strategy
@@ -60,7 +65,14 @@ struct SearchConfig {
   // Candidates chosen together and measured as one batch before the model refits (a farm's
   // workers measure a batch in parallel). The result depends on it, never on the workers.
   std::size_t measure_batch = 1;
-  double score_reference = 0;  // hypervolume's reference score (with the budget as reference latency)
+  double score_reference = 0;  // hypervolume's reference score (with the budgets as reference latencies)
+};
+
+// What the search knows of one candidate on one device.
+struct OnDevice {
+  double predicted_ms = 0;  // the latest prediction, without margin
+  std::optional<Measured> measured;
+  double believed_ms(double margin) const { return measured ? measured->ms : predicted_ms * (1 + margin); }
 };
 
 // One distinct architecture the search evaluated.
@@ -69,29 +81,38 @@ struct Record {
   std::size_t generation = 0;  // generation of first evaluation
   space::Candidate candidate;
   std::string hash;
-  double predicted_ms = 0;  // the latest prediction, without margin
-  std::optional<Measured> measured;
-  std::string measure_error;
+  std::vector<OnDevice> on;   // per device, in the oracles' order
+  std::string measure_error;  // a device could not measure it (its message)
   std::optional<double> score;
   std::string score_error;  // the estimator failed on it (reported, never fatal)
 
-  double believed_ms(double margin) const { return measured ? measured->ms : predicted_ms * (1 + margin); }
+  bool measured_all() const {
+    for (const OnDevice& d : on)
+      if (!d.measured) return false;
+    return true;
+  }
+  bool measured_any() const {
+    for (const OnDevice& d : on)
+      if (d.measured) return true;
+    return false;
+  }
 };
 
 struct SearchOutcome {
   std::vector<Record> records;               // by index
-  std::vector<std::size_t> finalists;        // measured, by score (highest first); within budget first
-  std::optional<std::size_t> best;           // measured within budget with the highest score
+  std::vector<std::size_t> finalists;        // measured (on some device), by score; within budget first
+  std::optional<std::size_t> best;           // measured within budget (every device's) with the highest score
   std::vector<std::size_t> front_measured;   // measured within budget, non-dominated, by latency
   std::vector<std::size_t> front_predicted;  // believed within budget, non-dominated, by latency
   double hypervolume_measured = 0;
   double hypervolume_predicted = 0;
-  std::optional<std::size_t> fastest;   // lowest believed latency of all (measured when possible)
+  // Lowest believed latency of all (relative to the budget: the largest share of a device's budget).
+  std::optional<std::size_t> fastest;
   std::size_t evaluations = 0;          // candidates asked (duplicates included)
-  std::size_t measurements = 0;         // measured now (cache hits not counted)
+  std::size_t measurements = 0;         // measured now, per device (cache hits not counted)
   std::size_t cached_measurements = 0;  // found in the store
   std::size_t score_failures = 0;
-  double margin = 0;  // at the end
+  std::vector<double> margins;  // per device, at the end
 };
 
 struct Progress {
@@ -100,7 +121,7 @@ struct Progress {
   std::optional<double> best_score;           // measured within budget
   std::optional<double> best_believed_score;  // believed within budget
   double hypervolume = 0;                     // of the believed front
-  double margin = 0;
+  std::vector<double> margins;                // per device
 };
 
 class SearchObserver {
@@ -117,7 +138,13 @@ class SearchObserver {
   virtual void on_final(std::size_t /*planned*/) {}
 };
 
-Result<SearchOutcome> run_search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator,
-                                 const SearchConfig& cfg, SearchObserver& observer);
+// One oracle per budget of `cfg` (1 to kMaxDevices).
+Result<SearchOutcome> run_search(const space::Sampler& sampler, std::span<LatencyOracle* const> oracles,
+                                 Estimator& estimator, const SearchConfig& cfg, SearchObserver& observer);
+inline Result<SearchOutcome> run_search(const space::Sampler& sampler, LatencyOracle& oracle, Estimator& estimator,
+                                        const SearchConfig& cfg, SearchObserver& observer) {
+  LatencyOracle* const one[] = {&oracle};
+  return run_search(sampler, one, estimator, cfg, observer);
+}
 
 }  // namespace hwnas::search

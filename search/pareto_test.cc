@@ -174,5 +174,92 @@ TEST(Pareto, HypervolumeMatchesTheBoxUnionOnRandomSets) {
   }
 }
 
+// Points with latencies on `devices` devices and a score, all small integers (ties are common).
+std::vector<Point> device_points(space::Rng& rng, std::size_t n, std::size_t devices, std::uint32_t side) {
+  std::vector<Point> pts(n);
+  for (Point& p : pts) {
+    p.devices = devices;
+    for (std::size_t d = 0; d < devices; ++d) p.set_latency(d, static_cast<double>(rng.below(side)));
+    p.score = static_cast<double>(rng.below(side));
+  }
+  return pts;
+}
+
+// Volume dominated inside the reference box, counting unit cells: with integer coordinates every
+// cell is either wholly dominated or not. Independent of the slicing under test.
+double counted_volume(const std::vector<Point>& pts, const Point& ref) {
+  const std::size_t dims = ref.devices;
+  std::vector<int> lo(dims + 1, 0), hi(dims + 1);
+  for (std::size_t d = 0; d < dims; ++d) hi[d] = static_cast<int>(ref.latency(d));
+  lo[dims] = static_cast<int>(ref.score);
+  hi[dims] = 0;
+  for (const Point& p : pts) hi[dims] = std::max(hi[dims], static_cast<int>(p.score));
+  double cells = 0;
+  std::vector<int> c(lo);  // the cell [c, c+1) in every coordinate
+  while (true) {
+    const bool covered = std::any_of(pts.begin(), pts.end(), [&](const Point& p) {
+      for (std::size_t d = 0; d < dims; ++d)
+        if (p.latency(d) > ref.latency(d) || p.latency(d) > c[d]) return false;
+      return p.score >= ref.score && p.score >= c[dims] + 1;
+    });
+    cells += covered ? 1 : 0;
+    std::size_t k = 0;
+    while (k <= dims && ++c[k] >= hi[k]) c[k] = lo[k], ++k;
+    if (k > dims) break;
+  }
+  return cells;
+}
+
+TEST(Pareto, SeveralDevicesDominanceNeedsEveryLatency) {
+  Point a{1, 5}, b{1, 5};
+  a.devices = b.devices = 2;
+  a.more_ms[0] = 2;
+  b.more_ms[0] = 3;
+  EXPECT_TRUE(dominates(a, b));  // equal on the first device and the score, faster on the second
+  EXPECT_FALSE(dominates(b, a));
+  b.latency_ms = 0.5;  // now a trade-off between the devices
+  EXPECT_FALSE(dominates(a, b));
+  EXPECT_FALSE(dominates(b, a));
+}
+
+TEST(Pareto, SeveralDevicesFrontAndHypervolumeMatchBruteForce) {
+  space::Rng rng(11);
+  for (int trial = 0; trial < 150; ++trial) {
+    const std::size_t devices = 2 + trial % 2;
+    const std::vector<Point> pts = device_points(rng, rng.below(25), devices, 7);
+    // The front: exactly the points nobody dominates, one of each group of equal points.
+    const auto front = pareto_front(pts);
+    std::set<std::size_t> on(front.begin(), front.end());
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      bool dominated = false, repeated = false;
+      for (std::size_t j = 0; j < pts.size(); ++j) {
+        dominated = dominated || dominates(pts[j], pts[i]);
+        bool equal = pts[j].score == pts[i].score;
+        for (std::size_t d = 0; d < devices; ++d) equal = equal && pts[j].latency(d) == pts[i].latency(d);
+        repeated = repeated || (j < i && equal);
+      }
+      EXPECT_EQ(on.count(i) == 1, !dominated && !repeated) << "trial " << trial << " point " << i;
+    }
+    Point ref;
+    ref.devices = devices;
+    for (std::size_t d = 0; d < devices; ++d) ref.set_latency(d, 5);
+    ref.score = 1;
+    EXPECT_DOUBLE_EQ(hypervolume(pts, ref), counted_volume(pts, ref)) << "trial " << trial;
+  }
+}
+
+TEST(Pareto, OneDeviceOfSeveralGivesTheTwoDimensionalVolume) {
+  // Every point equal on the second device (at 0, reference 1): the volume is the 2-D area.
+  space::Rng rng(5);
+  const std::vector<Point> flat = real_points(rng, 30);
+  std::vector<Point> wide = flat;
+  for (Point& p : wide) p.devices = 2;
+  Point ref{8, 0};
+  Point wide_ref = ref;
+  wide_ref.devices = 2;
+  wide_ref.more_ms[0] = 1;
+  EXPECT_NEAR(hypervolume(wide, wide_ref), hypervolume(flat, ref), 1e-9);
+}
+
 }  // namespace
 }  // namespace hwnas::search

@@ -341,3 +341,84 @@ TEST(CliProfileArchs, BadLinesAreRefusedWithFileAndLine) {
 }
 
 }  // namespace
+
+// A search for two devices at once: two fake CPUs (1 and 2 threads: two fingerprints) named by the
+// device map, one worker each, a budget each. Everything reported fits both budgets, the front is
+// over both latencies, each measurement is stored under its own device, the run resumes, and the
+// report draws the two-device front.
+TEST(CliMpi, SearchForTwoDevicesAtOnce) {
+  if (skip_without_mpi()) GTEST_SKIP() << "hwnas built without MPI, or no mpirun";
+  const std::string map = temp_file("mpi_two_map.json", R"({"ranks": [
+      {"rank": 0, "backend": "fake", "threads": 1},
+      {"rank": 1, "name": "small", "backend": "fake", "threads": 1},
+      {"rank": 2, "name": "big", "backend": "fake", "threads": 2}]})");
+  const std::string db = tmp("mpi_two.db"), out = tmp("mpi_two_out");
+  fs::remove(db);
+  fs::remove_all(out);
+  const std::string search =
+      "search --device small --device big --budget-ms small=0.1,big=0.075 --space tiny "
+      "--evaluations 64 --population 16 --seed 3 --calibrate-min 0.1 --no-presets --db " +
+      db + " --mpi --mpi-devices " + map;
+  const CliRun r = run_shell(mpirun(3) + search + " --out " + out);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("MPI: 1 worker(s) measure small on fake roofline (1 threads)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MPI: 1 worker(s) measure big on fake roofline (2 threads)"), std::string::npos) << r.out;
+
+  std::ifstream pf(out + "/pareto.json");
+  const json pareto = json::parse(pf);
+  const json& devices = pareto.at("result").at("devices");
+  ASSERT_EQ(devices.size(), 2u);
+  EXPECT_EQ(devices[0].at("name"), "small");
+  EXPECT_EQ(devices[1].at("name"), "big");
+  EXPECT_NE(devices[0].at("device"), devices[1].at("device"));
+  // Network measurements by (device, arch): the front's figures are the stored ones, per device.
+  std::map<std::pair<std::string, std::string>, double> stored;
+  {
+    Store s = open_db(db);
+    hwnas::store::MeasurementFilter f;
+    f.kind = hwnas::store::SubjectKind::network;
+    const auto list = s.list_measurements(f);
+    ASSERT_TRUE(list) << list.error().message;
+    for (const auto& m : *list) stored[{m.key.device, m.key.subject_hash}] = m.figures.figure_us;
+  }
+  const json& front = pareto.at("front_measured");
+  ASSERT_FALSE(front.empty()) << r.out;
+  const double budgets[] = {0.1, 0.075};
+  bool best_on_front = false;
+  for (const json& a : front) {
+    best_on_front = best_on_front || a.at("hash") == pareto.at("result").at("best");
+    ASSERT_EQ(a.at("devices").size(), 2u);
+    for (std::size_t d = 0; d < 2; ++d) {
+      const double ms = a.at("devices")[d].at("measured_ms").get<double>();
+      EXPECT_LE(ms, budgets[d]) << a.dump();
+      const auto it = stored.find({devices[d].at("device").get<std::string>(), a.at("hash").get<std::string>()});
+      ASSERT_NE(it, stored.end()) << a.dump();
+      EXPECT_DOUBLE_EQ(it->second / 1e3, ms);
+    }
+    // Non-dominated over both latencies and the score among the front.
+    for (const json& b : front) {
+      auto v = [](const json& x, std::size_t d) { return x.at("devices")[d].at("measured_ms").get<double>(); };
+      const bool no_worse = v(b, 0) <= v(a, 0) && v(b, 1) <= v(a, 1) && b.at("score") >= a.at("score");
+      const bool better = v(b, 0) < v(a, 0) || v(b, 1) < v(a, 1) || b.at("score") > a.at("score");
+      EXPECT_FALSE(no_worse && better) << b.dump() << " dominates " << a.dump();
+    }
+  }
+  EXPECT_TRUE(best_on_front) << pareto.dump(1);
+  EXPECT_EQ(run("db check --db " + db).code, 0);
+
+  // The run resumes from the store: same best, nothing measured again.
+  const std::string run_id = pareto.at("result").at("run");
+  const CliRun again = run_shell(mpirun(3) + search + " --resume " + run_id + " --out " + out + "2");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_NE(again.out.find(" 0 measured now + "), std::string::npos) << again.out;
+  EXPECT_EQ(decided(out), decided(out + "2"));
+
+  // The report's cross-device section shows the two-device front.
+  const std::string html = tmp("mpi_two.html");
+  const CliRun rep = run("report --db " + db + " --run " + run_id + " --out " + html);
+  ASSERT_EQ(rep.code, 0) << rep.out;
+  std::ifstream hf(html);
+  const std::string page((std::istreambuf_iterator<char>(hf)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("the front over 2 devices"), std::string::npos);
+  EXPECT_NE(page.find("latency on small vs big"), std::string::npos);
+}

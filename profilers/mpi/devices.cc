@@ -107,10 +107,11 @@ Result<DeviceMap> parse_device_map(const std::string& text, const std::string& f
                            : k == "device"  ? &rule.device
                            : k == "backend" ? &rule.backend
                            : k == "cores"   ? &rule.cores
+                           : k == "name"    ? &rule.name
                                             : nullptr;
       if (field == nullptr)
         return Error{fmt::format(
-            "{}: unknown field (a rule matches rank, host and sets device, backend, threads, cores)", where)};
+            "{}: unknown field (a rule matches rank, host and sets device, backend, threads, cores, name)", where)};
       auto value = string_of(v, where);
       if (!value) return value.error();
       // Checked with the substitutions made (rank 0's), as a rank will see them.
@@ -119,6 +120,8 @@ Result<DeviceMap> parse_device_map(const std::string& text, const std::string& f
         if (auto d = parse_device(with_ranks); !d)
           return Error{fmt::format("{}: must be cpu, cuda or cuda:N, {{local_rank}} and {{rank}} allowed (got '{}')",
                                    where, *value)};
+      if (k == "name" && value->find_first_of(",= \t") != std::string::npos)
+        return Error{fmt::format("{}: must be a name without ',', '=' or blanks (got '{}')", where, *value)};
       if (k == "backend" && *value != "onednn" && *value != "fake")
         return Error{fmt::format("{}: must be onednn or fake (got '{}')", where, *value)};
       if (k == "cores")
@@ -126,8 +129,8 @@ Result<DeviceMap> parse_device_map(const std::string& text, const std::string& f
           return Error{fmt::format("{}: {}", where, cpus.error().message)};
       *field = std::move(*value);
     }
-    if (rule.device.empty() && rule.backend.empty() && !rule.threads && rule.cores.empty())
-      return Error{fmt::format("{}: sets nothing (give device, backend, threads or cores)", at)};
+    if (rule.device.empty() && rule.backend.empty() && !rule.threads && rule.cores.empty() && rule.name.empty())
+      return Error{fmt::format("{}: sets nothing (give device, backend, threads, cores or name)", at)};
     map.rules.push_back(std::move(rule));
   }
   return map;
@@ -151,6 +154,7 @@ Result<std::optional<DeviceAssignment>> assign_device(const DeviceMap& map, int 
     a.rule = i;
     a.device = substituted(r.device, rank, local_rank);
     a.backend = r.backend;
+    a.name = substituted(r.name, rank, local_rank);
     a.threads = r.threads;
     if (!r.cores.empty()) {
       auto cpus = parse_cpu_list(substituted(r.cores, rank, local_rank));

@@ -21,6 +21,9 @@ struct DeviceRule {
   std::string backend;  // onednn | fake
   std::optional<int> threads;
   std::string cores;  // a CPU list such as "0-3,8": the rank is pinned to these before its backend starts
+  // What `search --device NAME` calls the device of the ranks it matches ("{rank}"/"{local_rank}"
+  // substituted); a name for the ranks of one device fingerprint, where "cpu" would name several.
+  std::string name;
 };
 
 struct DeviceMap {
@@ -36,7 +39,7 @@ Result<DeviceMap> load_device_map(const std::string& path);
 // when no rule matches.
 struct DeviceAssignment {
   std::size_t rule = 0;
-  std::string device, backend;
+  std::string device, backend, name;
   std::optional<int> threads;
   std::vector<int> cores;
 };

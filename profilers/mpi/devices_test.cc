@@ -34,7 +34,7 @@ TEST(CpuList, RangesAndSinglesSortedAndDistinct) {
 TEST(DeviceMapTest, FirstMatchingRuleWinsWithSubstitution) {
   const DeviceMap m = parsed(R"({"ranks": [
       {"rank": 0, "device": "cpu", "threads": 1, "cores": "0"},
-      {"host": "gpu*", "device": "cuda:{local_rank}"},
+      {"host": "gpu*", "device": "cuda:{local_rank}", "name": "h100-{local_rank}"},
       {"rank": [2, 3], "backend": "fake", "cores": "{rank}-{rank}"},
       {"device": "cpu", "threads": 2}]})");
   ASSERT_EQ(m.rules.size(), 4u);
@@ -47,6 +47,8 @@ TEST(DeviceMapTest, FirstMatchingRuleWinsWithSubstitution) {
   auto g = assign_device(m, 5, 3, "gpu01");
   ASSERT_TRUE(g && *g);
   EXPECT_EQ((*g)->device, "cuda:3");
+  EXPECT_EQ((*g)->name, "h100-3");
+  EXPECT_EQ((*r0)->name, "");
   EXPECT_FALSE((*g)->threads);
   EXPECT_TRUE((*g)->cores.empty());
   auto f = assign_device(m, 3, 1, "cpu07");
@@ -82,6 +84,10 @@ TEST(DeviceMapTest, BadFilesNameFieldAndRule) {
   EXPECT_NE(error_of(R"({"ranks": [{"cores": "2-1"}]})").find("ranks[0].cores: '2-1'"), std::string::npos);
   EXPECT_NE(error_of(R"({"ranks": [{"rank": 1}]})").find("ranks[0]: sets nothing"), std::string::npos);
   EXPECT_NE(error_of(R"({"ranks": [{"gpu": 1}]})").find("ranks[0].gpu: unknown field"), std::string::npos);
+  EXPECT_NE(error_of(R"({"ranks": [{"name": "a,b"}]})").find("ranks[0].name: must be a name without"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"ranks": [{"name": ""}]})").find("ranks[0].name: must be a non-empty string"),
+            std::string::npos);
   EXPECT_NE(load_device_map("/nonexistent/d.json").error().message.find("/nonexistent/d.json: cannot read"),
             std::string::npos);
 }
