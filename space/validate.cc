@@ -106,21 +106,32 @@ void check_structure(const Arch& a) {
 }
 
 // Applies the source repos' own rules so that equal networks have equal IR.
-void normalise(Arch& a, const Lowered& net) {
+// Returns whether it changed anything (then the arch is lowered again).
+bool normalise(Arch& a, const Lowered& net) {
+  bool changed = false;
   for (const Unit& u : net.units) {
     if (u.kind != UnitKind::block) continue;
     Mixer& m = a.stages[static_cast<std::size_t>(u.stage)].blocks[static_cast<std::size_t>(u.block)].mixer;
-    if (m.kind == MixerKind::window && u.in.grid && std::min(u.in.h, u.in.w) <= m.window_size) {
+    if (m.kind == MixerKind::window && u.in.grid && std::min(u.in.h, u.in.w) <= m.window_size &&
+        (m.window_size != std::min(u.in.h, u.in.w) || m.window_shift)) {
       m.window_size = std::min(u.in.h, u.in.w);  // Swin: the window is the whole map, no shift
       m.window_shift = false;
+      changed = true;
     }
   }
   for (Stage& st : a.stages) {
     for (Block& b : st.blocks) {
-      if (b.mixer.kind == MixerKind::hilo && b.mixer.hilo_window == 1) b.mixer.hilo_alpha = 1.0;
-      if (b.ffn.kind == FfnKind::none) b.ffn.hidden = 0;
+      if (b.mixer.kind == MixerKind::hilo && b.mixer.hilo_window == 1 && b.mixer.hilo_alpha != 1.0) {
+        b.mixer.hilo_alpha = 1.0;
+        changed = true;
+      }
+      if (b.ffn.kind == FfnKind::none && b.ffn.hidden != 0) {
+        b.ffn.hidden = 0;
+        changed = true;
+      }
     }
   }
+  return changed;
 }
 
 }  // namespace
@@ -133,11 +144,12 @@ Result<Arch> validate(Arch arch) {
   }
   auto net = lower(arch);
   if (!net) return net.error();
-  normalise(arch, *net);
-  auto again = lower(arch);
-  if (!again) return again.error();
+  if (normalise(arch, *net)) {  // lowering is deterministic: only a changed arch lowers differently
+    net = lower(arch);
+    if (!net) return net.error();
+  }
   try {
-    (void)count(*again);  // totals must fit in 64 bits too, not only each op
+    (void)count(*net);  // totals must fit in 64 bits too, not only each op
   } catch (const detail::Overflow&) {
     return Error{"input: the network is too large: its total counts overflow 64-bit integers"};
   }
