@@ -251,16 +251,12 @@ int run_search(const Args& args) {
 
   store::Store db = open_store_or_usage_error(db_path(vm), store::OpenMode::read_write);
   prof::mpi::Coordinator* farm = farm_from_options(vm, "search", "", "");
-  std::vector<SearchDevice> devices = search_devices(vm, db, farm);
-  for (const SearchDevice& d : devices) {
-    auto put_dev = db.put_device(device_record(d.backend->device()));
-    if (!put_dev) throw RuntimeFailure(put_dev.error().message);
-  }
-  const CostKey& key = devices.front().key;  // batch, dtype and (for the engine) threads are common
 
-  // The run's settings: from the options, or the stored ones of --resume.
+  // The run's settings: from the options, or the stored ones of --resume (whose devices are the
+  // default --device list).
   SearchRunConfig cfg;
   std::string run_id;
+  std::vector<std::string> device_names = device_options(vm);
   if (vm.count("resume") != 0) {
     run_id = vm["resume"].as<std::string>();
     auto run = db.find_search_run(run_id);
@@ -268,11 +264,22 @@ int run_search(const Args& args) {
     if (!*run) throw UsageError(fmt::format("--resume: no search run '{}' in {}", run_id, db.path()));
     json j = json::parse((*run)->config_json, nullptr, false);
     cfg = search_config_from_json(j.is_object() && j.contains("config") ? j["config"] : j, run_id);
+    if (device_names.empty() && cfg.devices.size() > 1)
+      for (const RunDevice& r : cfg.devices) device_names.push_back(r.name);
+  }
+  std::vector<SearchDevice> devices = search_devices(vm, device_names, db, farm);
+  for (const SearchDevice& d : devices) {
+    auto put_dev = db.put_device(device_record(d.backend->device()));
+    if (!put_dev) throw RuntimeFailure(put_dev.error().message);
+  }
+  const CostKey& key = devices.front().key;  // batch, dtype and (for the engine) threads are common
+  if (vm.count("resume") != 0) {
     bool same = cfg.devices.size() == devices.size() && cfg.batch == key.model.batch && cfg.dtype == key.model.dtype;
     std::string theirs, ours;
     for (std::size_t d = 0; d < cfg.devices.size(); ++d) {
       const RunDevice& r = cfg.devices[d];
-      theirs += fmt::format("{}{} (backend {}, {} threads)", d == 0 ? "" : ", ", r.device, r.backend, r.threads);
+      theirs += fmt::format("{}{} [{}] (backend {}, {} threads)", d == 0 ? "" : ", ", r.name.empty() ? "cpu" : r.name,
+                            r.device.substr(0, 8), r.backend, r.threads);
       if (d < devices.size()) {
         const cost::ModelKey& k = devices[d].key.model;
         same = same && r.device == k.device && r.backend == k.backend && r.threads == k.threads;
@@ -280,7 +287,8 @@ int run_search(const Args& args) {
     }
     for (std::size_t d = 0; d < devices.size(); ++d) {
       const cost::ModelKey& k = devices[d].key.model;
-      ours += fmt::format("{}{} (backend {}, {} threads)", d == 0 ? "" : ", ", k.device, k.backend, k.threads);
+      ours += fmt::format("{}{} [{}] (backend {}, {} threads)", d == 0 ? "" : ", ", devices[d].label(),
+                          k.device.substr(0, 8), k.backend, k.threads);
     }
     if (!same)
       throw UsageError(fmt::format(
@@ -345,7 +353,7 @@ int run_search(const Args& args) {
   // The accuracy estimator (the CPU engine runs proxies; the store caches slow and external ones).
   std::unique_ptr<prof::Backend> cpu_engine;
   prof::Backend* engine = devices.front().backend.get();
-  if (cfg.objective == "zen" && (devices.size() > 1 || key.model.backend != "onednn")) {
+  if (cfg.objective == "zen" && (devices.size() > 1 || devices[0].stand_in || key.model.backend != "onednn")) {
     cpu_engine = make_backend("onednn", key.run.threads);
     engine = cpu_engine.get();
   }
@@ -373,6 +381,10 @@ int run_search(const Args& args) {
     run_dev.model_version = model->version;
     model_sources.push_back(model->model.band.n > 0 ? model->model.band.source : "default");
     oracles.push_back(std::make_unique<SearchOracle>(*dev.backend, db, dev.key, model->model));
+    if (devices.size() > 1) oracles.back()->set_name(dev.label());
+    if (farm != nullptr && workers == nullptr)
+      note(fmt::format("MPI: no worker measures {} ({}): this process measures it", dev.label(),
+                       dev.key.model.device_model));
     if (workers != nullptr) {
       oracles.back()->use_farm(workers);
       note(fmt::format("MPI: {} worker(s) measure {}on {}, batches of {}", workers->workers_on(dev.key.model.device),

@@ -39,6 +39,12 @@ std::optional<std::string> option_value(const Args& args, const std::string& nam
   return std::nullopt;
 }
 
+// How many times `--name V` or `--name=V` is given.
+std::size_t occurrences(const Args& args, const std::string& name) {
+  return static_cast<std::size_t>(std::count_if(
+      args.begin(), args.end(), [&](const std::string& a) { return a == name || a.rfind(name + "=", 0) == 0; }));
+}
+
 bool has_flag(const Args& args, const std::string& name) {
   return std::find(args.begin(), args.end(), name) != args.end();
 }
@@ -82,7 +88,7 @@ json error_reply(const std::string& why) {
 class Worker {
  public:
   Worker(const Args& args, std::string name) : name_(std::move(name)) {
-    if (std::count(args.begin(), args.end(), "--device") > 1)
+    if (occurrences(args, "--device") > 1)
       throw UsageError(
           "several --device: a worker measures one device (give each worker its device with --mpi-devices)");
     po::options_description desc;
@@ -230,7 +236,7 @@ FarmScope::FarmScope(int* argc, char*** argv, const Args& args) : args_(args) {
       const prof::mpi::DeviceAssignment& d = **a;
       // A search over several devices keeps them all on rank 0 (it coordinates them); a worker
       // measures the one the map gives it (this machine's CPU when it names none).
-      const bool several = std::count(args_.begin(), args_.end(), "--device") > 1;
+      const bool several = occurrences(args_, "--device") > 1;
       if (several && session_->rank() != 0)
         args_ = with_option(args_, "--device", d.device.empty() ? "cpu" : d.device);
       else if (!d.device.empty() && !several)

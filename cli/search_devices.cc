@@ -39,6 +39,11 @@ class WorkerDevice final : public prof::Backend {
   prof::DeviceInfo device_;
 };
 
+std::string trimmed(const std::string& s) {
+  const std::size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
 // What one worker said about itself.
 struct Hello {
   int rank = 0;
@@ -68,17 +73,19 @@ std::vector<Hello> hellos(const prof::mpi::Coordinator& farm) {
   return out;
 }
 
-bool names(const Hello& h, const std::string& name) {
-  if (h.name == name || h.spec == name) return true;
+// Whether `name` names this worker's device: by its --mpi-devices name or a fingerprint prefix (4
+// digits or more), or with `by_spec` by its own --device.
+bool names(const Hello& h, const std::string& name, bool by_spec) {
+  if (h.name == name || (by_spec && h.spec == name)) return true;
   return name.size() >= 4 && h.route.rfind(name, 0) == 0;
 }
 
 // The device `name` names on the farm's workers, or nothing when none matches.
 std::optional<SearchDevice> on_workers(const po::variables_map& vm, const std::string& name,
-                                       const std::vector<Hello>& workers) {
+                                       const std::vector<Hello>& workers, bool by_spec) {
   std::map<std::string, const Hello*> routes;  // the first rank of each fingerprint it names
   for (const Hello& h : workers)
-    if (names(h, name)) routes.emplace(h.route, &h);
+    if (names(h, name, by_spec)) routes.emplace(h.route, &h);
   if (routes.empty()) return std::nullopt;
   if (routes.size() > 1) {
     std::string seen;
@@ -109,58 +116,59 @@ std::optional<SearchDevice> on_workers(const po::variables_map& vm, const std::s
       throw FarmFault(
           fmt::format("MPI rank {} ({}): its device record does not give its fingerprint {}", h.rank, h.host, h.route));
     d.backend = std::make_unique<WorkerDevice>(h.backend, std::move(info));
+    d.stand_in = true;
   }
   d.key = cost_key(*d.backend, h.backend, run);
   return d;
 }
 
+// One --device: workers named by map name or fingerprint prefix; else this machine's cpu/cuda:N
+// (measured by the workers that share its fingerprint, else by this process; with one device and a
+// farm, the workers must have it, as for every farm command); else, where this machine has no such
+// device (cuda:N on a CPU host), the workers whose own --device it is.
+SearchDevice resolve(const po::variables_map& vm, const std::string& name, store::Store& db,
+                     prof::mpi::Coordinator* farm, const std::vector<Hello>& workers, bool only) {
+  if (farm != nullptr && !name.empty())
+    if (auto d = on_workers(vm, name, workers, false)) return std::move(*d);
+  if (!name.empty() && !prof::parse_device(name))
+    throw UsageError(fmt::format("--device {}: not this machine's cpu or cuda:N{}", name,
+                                 farm != nullptr ? ", nor a device of the MPI workers (by name, --device or "
+                                                   "fingerprint prefix)"
+                                                 : " (a device of another host needs --mpi)"));
+  CostTarget t;
+  try {
+    t = cost_target(vm, &db, name);
+  } catch (const RuntimeFailure&) {
+    if (farm != nullptr)
+      if (auto d = on_workers(vm, name, workers, true)) return std::move(*d);
+    throw;
+  }
+  SearchDevice d;
+  d.name = name;
+  d.backend = std::move(t.backend);
+  d.key = t.key;
+  d.on_farm = farm != nullptr && farm->workers_on(d.key.model.device) > 0;
+  if (farm != nullptr && only)  // names the workers it found when none measures this device
+    (void)farm_from_options(vm, "search", d.key.model.device, d.key.model.device_model);
+  return d;
+}
+
 }  // namespace
 
-std::vector<SearchDevice> search_devices(const po::variables_map& vm, store::Store& db, prof::mpi::Coordinator* farm) {
-  std::vector<std::string> given = device_options(vm);
+std::vector<SearchDevice> search_devices(const po::variables_map& vm, const std::vector<std::string>& given,
+                                         store::Store& db, prof::mpi::Coordinator* farm) {
   if (given.size() > search::kMaxDevices)
     throw UsageError(
         fmt::format("--device: a search targets at most {} devices (got {})", search::kMaxDevices, given.size()));
-  std::vector<SearchDevice> out;
-  if (given.size() <= 1) {
-    // One device: this machine's, named or by default; a farm must have workers on it, unless it
-    // names workers' device (a GPU of another host).
-    const std::string name = given.empty() ? "" : given.front();
-    if (farm != nullptr && !name.empty())
-      if (auto d = on_workers(vm, name, hellos(*farm))) out.push_back(std::move(*d));
-    if (out.empty()) {
-      if (!name.empty() && !prof::parse_device(name))
-        throw UsageError(fmt::format("--device {}: a search measures on this machine (cpu or cuda:N){}", name,
-                                     farm != nullptr ? " or on MPI workers that this names" : ""));
-      SearchDevice d;
-      d.name = name;
-      CostTarget t = cost_target(vm, &db, name);
-      d.backend = std::move(t.backend);
-      d.key = t.key;
-      d.on_farm = farm != nullptr;
-      if (farm != nullptr)  // checks that workers measure it
-        (void)farm_from_options(vm, "search", d.key.model.device, d.key.model.device_model);
-      out.push_back(std::move(d));
-    }
-    return out;
-  }
   const std::vector<Hello> workers = farm != nullptr ? hellos(*farm) : std::vector<Hello>{};
+  std::vector<SearchDevice> out;
   std::set<std::string> fingerprints;
-  for (const std::string& name : given) {
-    std::optional<SearchDevice> d = on_workers(vm, name, workers);
-    if (!d) {
-      if (!prof::parse_device(name))
-        throw UsageError(fmt::format("--device {}: not this machine's cpu or cuda:N{}", name,
-                                     farm != nullptr ? ", nor a device of the MPI workers (by name, --device or "
-                                                       "fingerprint prefix)"
-                                                     : " (a device of another host needs --mpi)"));
-      CostTarget t = cost_target(vm, &db, name);
-      d = SearchDevice{name, std::move(t.backend), t.key, false};
-    }
-    if (!fingerprints.insert(d->key.model.device).second)
+  for (const std::string& name : given.empty() ? std::vector<std::string>{""} : given) {
+    SearchDevice d = resolve(vm, name, db, farm, workers, given.size() <= 1);
+    if (!fingerprints.insert(d.key.model.device).second)
       throw UsageError(fmt::format("--device {}: the same device ({}, {}) as an earlier --device", name,
-                                   d->key.model.device.substr(0, 8), d->key.model.device_model));
-    out.push_back(std::move(*d));
+                                   d.key.model.device.substr(0, 8), d.key.model.device_model));
+    out.push_back(std::move(d));
   }
   return out;
 }
@@ -178,16 +186,16 @@ std::vector<double> parse_budgets(const std::string& text, const std::vector<Sea
     if (devices.size() > 1)
       throw UsageError(fmt::format("--budget-ms: give one budget per device, as {}=MS,{}=MS", devices[0].label(),
                                    devices[1].label()));
-    out[0] = number(text, "the budget");
+    out[0] = number(trimmed(text), "the budget");
     return out;
   }
   std::size_t at = 0;
   while (at <= text.size()) {
     const std::size_t comma = std::min(text.find(',', at), text.size());
-    const std::string item = text.substr(at, comma - at);
+    const std::string item = trimmed(text.substr(at, comma - at));
     const std::size_t eq = item.find('=');
     if (eq == std::string::npos) throw UsageError(fmt::format("--budget-ms: '{}' is not DEVICE=MS", item));
-    const std::string name = item.substr(0, eq);
+    const std::string name = trimmed(item.substr(0, eq));
     std::size_t d = 0;
     while (d < devices.size() && devices[d].label() != name) ++d;
     if (d == devices.size()) {
@@ -196,7 +204,7 @@ std::vector<double> parse_budgets(const std::string& text, const std::vector<Sea
       throw UsageError(fmt::format("--budget-ms: no --device {} (the devices: {})", name, known));
     }
     if (out[d] > 0) throw UsageError(fmt::format("--budget-ms: {} given twice", name));
-    out[d] = number(std::string_view(item).substr(eq + 1), name);
+    out[d] = number(trimmed(item.substr(eq + 1)), name);
     at = comma + 1;
   }
   return out;

@@ -24,6 +24,8 @@ class SearchOracle final : public search::LatencyOracle {
   double predict_ms(const space::Arch& arch) override { return correction_.corrected_us(arch) / 1e3; }
   double raw_ms(const space::Arch& arch) const { return correction_.raw_us(arch) / 1e3; }
   double margin() const override { return correction_.margin(); }
+  std::string name() const override { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
   Result<search::Measured> measure(const space::Arch& arch, const std::string& hash) override;
   // With a farm: what the store lacks is measured on the farm's workers in parallel (cli/farm.h).
   std::vector<Result<search::Measured>> measure_batch(const std::vector<const space::Arch*>& archs,
@@ -44,6 +46,7 @@ class SearchOracle final : public search::LatencyOracle {
   cost::Correction correction_;
   prof::RandomWeights weights_;
   prof::mpi::Coordinator* farm_ = nullptr;
+  std::string name_;
 };
 
 }  // namespace hwnas::cli

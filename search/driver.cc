@@ -59,6 +59,12 @@ class Search {
       if (!(believed(r, d) <= budget(d))) return false;
     return true;
   }
+  // Measured over some device's budget: never measured on the others.
+  bool measured_over(const Record& r) const {
+    for (std::size_t d = 0; d < devices(); ++d)
+      if (r.on[d].measured && r.on[d].measured->ms > budget(d)) return true;
+    return false;
+  }
   // Measured within every budget (and scored): what may be reported as a result.
   bool measured_fit(const Record& r) const { return r.measured_all() && fits(r) && r.score.has_value(); }
   // The largest share of a device's budget it is believed to take (the one-device order is latency's).
@@ -155,10 +161,7 @@ class Search {
       std::vector<std::string> hashes;
       for (std::size_t i : picks) {
         const Record& r = recs_[i];
-        if (r.on[d].measured || !r.measure_error.empty()) continue;
-        bool over = false;
-        for (std::size_t e = 0; e < d; ++e) over = over || (r.on[e].measured && r.on[e].measured->ms > budget(e));
-        if (over) continue;
+        if (r.on[d].measured || !r.measure_error.empty() || measured_over(r)) continue;
         todo.push_back(i);
         archs.push_back(&r.candidate.arch);
         hashes.push_back(r.hash);
@@ -173,6 +176,8 @@ class Search {
           ++(m->cached ? out_.cached_measurements : out_.measurements);
         } else {
           r.measure_error = m.error().message.empty() ? "failed" : m.error().message;
+          if (devices() > 1 && !oracles_[d]->name().empty())
+            r.measure_error = oracles_[d]->name() + ": " + r.measure_error;
         }
       }
     }
@@ -259,7 +264,8 @@ class Search {
     // Nothing measured within budget: measure the fastest candidate, to name a real latency.
     if (!best_measured_score()) {
       const auto f = fastest();
-      if (f && !recs_[*f].measured_all() && recs_[*f].measure_error.empty()) measure(*f, "fastest candidate");
+      if (f && !recs_[*f].measured_all() && recs_[*f].measure_error.empty() && !measured_over(recs_[*f]))
+        measure(*f, "fastest candidate");
     }
   }
 

@@ -38,6 +38,8 @@ struct Measured {
 class LatencyOracle {
  public:
   virtual ~LatencyOracle() = default;
+  // The device's name, prefixed to its measurement errors in a search over several ("" in one).
+  virtual std::string name() const { return ""; }
   // Predicted latency (ms) with the model as refit so far.
   virtual double predict_ms(const space::Arch& arch) = 0;
   // Relative safety margin of predictions: a prediction p is believed as p·(1 + margin()).

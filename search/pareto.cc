@@ -70,6 +70,7 @@ bool latency_order(std::span<const Point> pts, std::size_t a, std::size_t b) {
 }  // namespace
 
 bool dominates(Point a, Point b) {
+  if (!comparable(a) || !comparable(b)) return false;
   bool better = a.score > b.score;
   if (a.score < b.score) return false;
   for (std::size_t d = 0; d < a.devices; ++d) {
@@ -144,14 +145,23 @@ std::vector<std::size_t> pareto_front(std::span<const Point> pts) {
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return latency_order(pts, a, b); });
   std::vector<std::size_t> front;
   if (!order.empty() && pts[order[0]].devices > 1) {
-    // Several latencies: no sweep order, so each point against those kept and those to come.
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      const Point& p = pts[order[k]];
+    // Several latencies. By score descending, then latencies ascending, then index: whatever
+    // dominates or repeats a point comes before it, so each point is checked against the front kept
+    // so far (a point dropped for being dominated has its dominator's dominator kept). O(n·front).
+    std::vector<std::size_t> sweep = order;
+    std::sort(sweep.begin(), sweep.end(), [&](std::size_t a, std::size_t b) {
+      if (pts[a].score != pts[b].score) return pts[a].score > pts[b].score;
+      for (std::size_t d = 0; d < pts[a].devices; ++d)
+        if (pts[a].latency(d) != pts[b].latency(d)) return pts[a].latency(d) < pts[b].latency(d);
+      return a < b;
+    });
+    for (std::size_t i : sweep) {
       bool out = false;
-      for (std::size_t j = 0; j < order.size() && !out; ++j)
-        out = dominates(pts[order[j]], p) || (j < k && same(pts[order[j]], p));
-      if (!out) front.push_back(order[k]);
+      for (std::size_t j = 0; j < front.size() && !out; ++j)
+        out = dominates(pts[front[j]], pts[i]) || same(pts[front[j]], pts[i]);
+      if (!out) front.push_back(i);
     }
+    std::sort(front.begin(), front.end(), [&](std::size_t a, std::size_t b) { return latency_order(pts, a, b); });
     return front;
   }
   for (std::size_t i : order)

@@ -220,6 +220,11 @@ TEST(Pareto, SeveralDevicesDominanceNeedsEveryLatency) {
   b.latency_ms = 0.5;  // now a trade-off between the devices
   EXPECT_FALSE(dominates(a, b));
   EXPECT_FALSE(dominates(b, a));
+  Point nan{5, 1};
+  nan.devices = 2;
+  nan.more_ms[0] = std::nan("");
+  EXPECT_FALSE(dominates(nan, b));  // a NaN latency compares with nothing
+  EXPECT_FALSE(dominates(b, nan));
 }
 
 TEST(Pareto, SeveralDevicesFrontAndHypervolumeMatchBruteForce) {

@@ -406,9 +406,11 @@ TEST(CliMpi, SearchForTwoDevicesAtOnce) {
   EXPECT_TRUE(best_on_front) << pareto.dump(1);
   EXPECT_EQ(run("db check --db " + db).code, 0);
 
-  // The run resumes from the store: same best, nothing measured again.
+  // The run resumes from the store (its devices by their stored names): same best, nothing
+  // measured again.
   const std::string run_id = pareto.at("result").at("run");
-  const CliRun again = run_shell(mpirun(3) + search + " --resume " + run_id + " --out " + out + "2");
+  const CliRun again = run_shell(mpirun(3) + "search --resume " + run_id + " --db " + db + " --mpi --mpi-devices " +
+                                 map + " --out " + out + "2");
   ASSERT_EQ(again.code, 0) << again.out;
   EXPECT_NE(again.out.find(" 0 measured now + "), std::string::npos) << again.out;
   EXPECT_EQ(decided(out), decided(out + "2"));
