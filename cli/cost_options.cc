@@ -10,15 +10,14 @@ namespace hwnas::cli {
 void add_cost_key_options(po::options_description& desc, bool several_devices) {
   const char* device_help =
       several_devices
-          ? "cpu, cuda:N (a device of this machine), a device of the MPI workers (its --mpi-devices name, --device "
-            "or fingerprint prefix); repeat it to search for several devices at once; default: this CPU"
+          ? "cpu, cuda:N (a device of this machine), a device of the MPI workers (its --mpi-devices name or "
+            "fingerprint prefix); repeat it to search for several devices at once; default: this CPU"
           : "cpu, cuda:N (a GPU of this machine), or a stored device's fingerprint (prefix); default: this CPU";
-  po::typed_value<std::vector<std::string>>* many = po::value<std::vector<std::string>>();
-  po::typed_value<std::string>* one = po::value<std::string>();
+  // options_description owns what it is given: make only the one it takes.
   if (several_devices)
-    desc.add_options()("device", many, device_help);
+    desc.add_options()("device", po::value<std::vector<std::string>>(), device_help);
   else
-    desc.add_options()("device", one, device_help);
+    desc.add_options()("device", po::value<std::string>(), device_help);
   desc.add_options()("backend", po::value<std::string>()->default_value("onednn"),
                      "onednn (this CPU) or fake (the test backend's roofline)")(
       "batch", po::value<std::int64_t>()->default_value(1), "batch size")("threads", po::value<int>()->default_value(0),
