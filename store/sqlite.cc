@@ -1,6 +1,8 @@
 #include "store/sqlite.h"
 
+#include <map>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -40,7 +42,15 @@ std::string file_uri(const std::string& path) {
   return uri;
 }
 
+// Kept per SQL text: enough for the statements one store call has open at once.
+constexpr std::size_t kIdlePerSql = 4;
+
 }  // namespace
+
+struct StatementCache {
+  sqlite3* db = nullptr;  // null once the connection is closed: statements then finalize themselves
+  std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> idle;
+};
 
 // ---- Connection ---------------------------------------------------------------------------------
 
@@ -63,6 +73,8 @@ Result<Connection> Connection::open(const std::string& path, Access access, int 
   c.db_ = db;  // closed by ~Connection even when opening failed
   c.label_ = label;
   c.busy_timeout_ms_ = busy_timeout_ms;
+  c.cache_ = std::make_shared<StatementCache>();
+  c.cache_->db = db;
   if (rc != SQLITE_OK) {
     if (db == nullptr) return Error{fmt::format("{}: cannot open: out of memory", label)};
     return c.error("cannot open", sqlite3_extended_errcode(db));
@@ -80,20 +92,35 @@ Result<Connection> Connection::open_memory(const std::string& label, int busy_ti
 }
 
 Connection::Connection(Connection&& o) noexcept
-    : db_(std::exchange(o.db_, nullptr)), label_(std::move(o.label_)), busy_timeout_ms_(o.busy_timeout_ms_) {}
+    : db_(std::exchange(o.db_, nullptr)),
+      label_(std::move(o.label_)),
+      busy_timeout_ms_(o.busy_timeout_ms_),
+      cache_(std::move(o.cache_)) {}
 
 Connection& Connection::operator=(Connection&& o) noexcept {
   if (this != &o) {
+    drop_cache();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(o.db_, nullptr);
     label_ = std::move(o.label_);
     busy_timeout_ms_ = o.busy_timeout_ms_;
+    cache_ = std::move(o.cache_);
   }
   return *this;
 }
 
 Connection::~Connection() {
+  drop_cache();
   if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+void Connection::drop_cache() {
+  if (!cache_) return;
+  for (auto& [sql, stmts] : cache_->idle)
+    for (sqlite3_stmt* st : stmts) sqlite3_finalize(st);
+  cache_->idle.clear();
+  cache_->db = nullptr;
+  cache_.reset();
 }
 
 bool Connection::read_only() const {
@@ -105,16 +132,30 @@ Error Connection::error(std::string_view op, int rc) const {
 }
 
 Result<Statement> Connection::prepare(std::string_view sql, std::string_view op) {
+  if (cache_) {
+    if (auto it = cache_->idle.find(sql); it != cache_->idle.end() && !it->second.empty()) {
+      sqlite3_stmt* stmt = it->second.back();
+      it->second.pop_back();
+      return Statement(stmt, *this, op, std::string(sql));
+    }
+  }
   sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v2(db_, sql.data(), to_int(sql.size()), &stmt, nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db_, sql.data(), to_int(sql.size()), cache_ ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return error(op, rc);
   }
-  return Statement(stmt, *this, op);
+  return Statement(stmt, *this, op, cache_ ? std::string(sql) : std::string());
 }
 
 Status Connection::exec(std::string_view sql, std::string_view op) {
+  // One statement (BEGIN, COMMIT, a pragma): through the cache.
+  if (cache_ && sql.find(';') == std::string_view::npos) {
+    auto st = prepare(sql, op);
+    if (!st) return st.error();
+    return st->run();
+  }
   const char* p = sql.data();
   const char* const end = sql.data() + sql.size();
   while (p < end) {
@@ -168,6 +209,7 @@ Status Connection::copy_to(Connection& dst, std::string_view op) {
 }
 
 Status Connection::close() {
+  drop_cache();
   if (db_ == nullptr) return Ok{};
   const int rc = sqlite3_close(db_);
   if (rc != SQLITE_OK) {
@@ -182,11 +224,19 @@ Status Connection::close() {
 
 // ---- Statement ----------------------------------------------------------------------------------
 
-Statement::Statement(sqlite3_stmt* stmt, const Connection& conn, std::string_view op)
-    : stmt_(stmt), db_(conn.handle()), label_(conn.label()), busy_timeout_ms_(conn.busy_timeout_ms()), op_(op) {}
+Statement::Statement(sqlite3_stmt* stmt, const Connection& conn, std::string_view op, std::string sql)
+    : stmt_(stmt),
+      cache_(sql.empty() ? nullptr : conn.cache_),
+      sql_(std::move(sql)),
+      db_(conn.handle()),
+      label_(conn.label()),
+      busy_timeout_ms_(conn.busy_timeout_ms()),
+      op_(op) {}
 
 Statement::Statement(Statement&& o) noexcept
     : stmt_(std::exchange(o.stmt_, nullptr)),
+      cache_(std::move(o.cache_)),
+      sql_(std::move(o.sql_)),
       db_(o.db_),
       label_(std::move(o.label_)),
       busy_timeout_ms_(o.busy_timeout_ms_),
@@ -197,8 +247,10 @@ Statement::Statement(Statement&& o) noexcept
 
 Statement& Statement::operator=(Statement&& o) noexcept {
   if (this != &o) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    release();
     stmt_ = std::exchange(o.stmt_, nullptr);
+    cache_ = std::move(o.cache_);
+    sql_ = std::move(o.sql_);
     db_ = o.db_;
     label_ = std::move(o.label_);
     busy_timeout_ms_ = o.busy_timeout_ms_;
@@ -211,7 +263,22 @@ Statement& Statement::operator=(Statement&& o) noexcept {
 }
 
 Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+  release();
+}
+
+void Statement::release() {
+  if (stmt_ == nullptr) return;
+  sqlite3_stmt* stmt = std::exchange(stmt_, nullptr);
+  if (cache_ && cache_->db != nullptr && cache_->db == db_) {
+    std::vector<sqlite3_stmt*>& idle = cache_->idle[sql_];
+    if (idle.size() < kIdlePerSql) {
+      sqlite3_reset(stmt);  // ends its read, whatever state it was left in
+      sqlite3_clear_bindings(stmt);
+      idle.push_back(stmt);
+      return;
+    }
+  }
+  sqlite3_finalize(stmt);
 }
 
 Error Statement::error(int rc) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@ enum class Access : std::uint8_t {
 };
 
 class Statement;
+struct StatementCache;  // idle prepared statements by SQL text (sqlite.cc)
 
 class Connection {
  public:
@@ -51,6 +53,9 @@ class Connection {
   // True when SQLite opened the file read-only (asked to, or the file is write-protected).
   bool read_only() const;
 
+  // Prepared once per SQL text and kept: a finished Statement goes back to the connection's cache
+  // (reset, bindings cleared) and the next prepare of the same text reuses it (SQLite re-prepares it
+  // by itself after a schema change). Storing a measurement spent most of its time in the parser.
   Result<Statement> prepare(std::string_view sql, std::string_view op);
   // Runs SQL text without parameters (schema, pragmas), possibly several statements.
   Status exec(std::string_view sql, std::string_view op);
@@ -71,9 +76,13 @@ class Connection {
   sqlite3* handle() const { return db_; }
 
  private:
+  friend class Statement;
+  void drop_cache();  // finalizes the idle statements (before the connection closes)
+
   sqlite3* db_ = nullptr;
   std::string label_;
   int busy_timeout_ms_ = 0;
+  std::shared_ptr<StatementCache> cache_;
 };
 
 // A prepared statement, finalized on destruction. Bind errors are kept and reported by the next
@@ -120,13 +129,16 @@ class Statement {
 
  private:
   friend class Connection;
-  Statement(sqlite3_stmt* stmt, const Connection& conn, std::string_view op);
+  Statement(sqlite3_stmt* stmt, const Connection& conn, std::string_view op, std::string sql = {});
   int index_of(std::string_view name);
   Statement& check_bind(int rc, int index);
   Error error(int rc) const;
+  void release();  // back to the cache (when it has one and the connection is open), else finalized
 
   sqlite3_stmt* stmt_ = nullptr;
-  sqlite3* db_ = nullptr;  // for messages; the statement never outlives its connection
+  std::shared_ptr<StatementCache> cache_;  // null: finalized when done
+  std::string sql_;                        // its key in the cache
+  sqlite3* db_ = nullptr;                  // for messages; the statement never outlives its connection
   std::string label_;
   int busy_timeout_ms_ = 0;
   std::string op_;

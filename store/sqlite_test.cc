@@ -2,6 +2,8 @@
 // committed, and every error names the database and the operation.
 #include "store/sqlite.h"
 
+#include <optional>
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -53,6 +55,64 @@ TEST(Sqlite, BindsAndReadsEveryTypeByIndexAndName) {
   auto count = c.query_int("SELECT count(*) FROM t", "count");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 2);
+}
+
+// Prepared statements are kept per SQL text and handed out again: a reused one starts unbound and
+// from its first row, two of the same text can be open at once, a schema change re-prepares it,
+// and statements that outlive their connection are finalized cleanly.
+TEST(Sqlite, PreparedStatementsAreReusedAsIfNew) {
+  Connection c = open_ok(":memory:");
+  ASSERT_TRUE(c.exec("CREATE TABLE t (i INTEGER)", "create").ok());
+  const std::string insert = "INSERT INTO t VALUES (?1)";
+  for (std::int64_t i = 0; i < 3; ++i) {
+    auto ins = c.prepare(insert, "insert");
+    ASSERT_TRUE(ins.ok());
+    ins->bind(1, i);
+    ASSERT_TRUE(ins->run().ok());
+  }
+  // Only one INSERT was ever prepared (the later ones reused it).
+  int prepared = 0;
+  for (sqlite3_stmt* st = sqlite3_next_stmt(c.handle(), nullptr); st != nullptr; st = sqlite3_next_stmt(c.handle(), st))
+    prepared += std::string(sqlite3_sql(st)) == insert ? 1 : 0;
+  EXPECT_EQ(prepared, 1);
+  {
+    auto unbound = c.prepare(insert, "insert");  // the reused statement has no binding left: NULL
+    ASSERT_TRUE(unbound.ok());
+    ASSERT_TRUE(unbound->run().ok());
+  }
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM t WHERE i IS NULL", "count").value(), 1);
+  const std::string select = "SELECT i FROM t WHERE i IS NOT NULL ORDER BY i";
+  {
+    auto a = c.prepare(select, "select");
+    auto b = c.prepare(select, "select");  // the same text open twice: two statements
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE(a->step().value());
+    ASSERT_TRUE(a->step().value());
+    EXPECT_EQ(a->column_int(0), 1);  // left mid-way: the next user must start over
+    ASSERT_TRUE(b->step().value());
+    EXPECT_EQ(b->column_int(0), 0);
+  }
+  {
+    auto again = c.prepare(select, "select");
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE(again->step().value());
+    EXPECT_EQ(again->column_int(0), 0);
+  }
+  ASSERT_TRUE(c.exec("ALTER TABLE t ADD COLUMN j INTEGER", "alter").ok());
+  {
+    auto star = c.prepare("SELECT * FROM t", "select");
+    ASSERT_TRUE(star.ok());
+    ASSERT_TRUE(star->step().value());
+    EXPECT_EQ(star->column_count(), 2);
+  }
+  std::optional<Statement> outlives;
+  {
+    Connection d = open_ok(":memory:");
+    auto st = d.prepare("SELECT 1", "one");
+    ASSERT_TRUE(st.ok());
+    outlives.emplace(std::move(*st));
+  }
+  outlives.reset();  // finalized after its connection closed (ASan would see a leak or a use after free)
 }
 
 TEST(Sqlite, ErrorsNameTheDatabaseAndTheOperation) {

@@ -189,6 +189,19 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
     Clock::time_point since;
   };
   std::map<int, Busy> busy;  // by rank
+  // Jobs go out without blocking (a job larger than MPI's eager limit would wait for the worker to
+  // take it, which it does between naps); each send completes before the worker can reply.
+  struct Outgoing {
+    MPI_Request request = MPI_REQUEST_NULL;
+    std::string bytes;
+  };
+  std::map<int, Outgoing> sending;  // by rank
+  auto finish_send = [&](int rank) {
+    auto s_it = sending.find(rank);
+    if (s_it == sending.end()) return;
+    MPI_Wait(&s_it->second.request, MPI_STATUS_IGNORE);
+    sending.erase(s_it);
+  };
   const auto start = Clock::now();
   const double cpu_start = process_cpu_ms();
   std::optional<Error> failure;  // from on_reply: nothing more goes out, the outstanding replies drain
@@ -200,8 +213,12 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
       if (q == pending.end() || q->second.empty()) continue;
       const std::size_t i = q->second.front();
       q->second.pop_front();
-      busy[w.rank] = {i, Clock::now()};  // before the send: a large job's send waits for the worker
-      send(w.rank, kJob, with_id((std::uint64_t{batch} << 32) | i, jobs[i].payload));
+      busy[w.rank] = {i, Clock::now()};
+      finish_send(w.rank);
+      Outgoing& out = sending[w.rank];
+      out.bytes = with_id((std::uint64_t{batch} << 32) | i, jobs[i].payload);
+      MPI_Isend(out.bytes.data(), static_cast<int>(out.bytes.size()), MPI_CHAR, w.rank, kJob, MPI_COMM_WORLD,
+                &out.request);
     }
   };
   auto host_of = [&](int rank) {
@@ -218,9 +235,13 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
     if (!flag) {
       if (job_timeout_s_ > 0)
         for (const auto& [rank, b] : busy)
-          if (seconds_since(b.since) > job_timeout_s_)
+          if (seconds_since(b.since) > job_timeout_s_) {
+            // The caller ends the MPI job: sends still in flight keep their buffers until then.
+            static std::vector<Outgoing> abandoned;
+            for (auto& [r, o] : sending) abandoned.push_back(std::move(o));
             return Error{fmt::format("MPI: worker rank {} ({}) did not finish job {} of {} within {:.0f} s", rank,
                                      host_of(rank), b.job + 1, jobs.size(), job_timeout_s_)};
+          }
       backoff.wait();
       continue;
     }
@@ -229,6 +250,7 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
     auto it = busy.find(st.MPI_SOURCE);
     const std::uint64_t id = id_of(msg);
     if (it == busy.end() || (id >> 32) != batch || (id & 0xffffffffu) != it->second.job) continue;  // stale
+    finish_send(st.MPI_SOURCE);  // the worker took its job before answering it
     Reply r;
     r.job = it->second.job;
     r.rank = st.MPI_SOURCE;
@@ -247,6 +269,7 @@ Status Coordinator::run(const std::vector<Job>& jobs, const std::function<Status
       stats_.handling_ms += seconds_since(t0) * 1e3;
     }
   }
+  for (auto& [rank, out] : sending) MPI_Wait(&out.request, MPI_STATUS_IGNORE);
   const double wall_ms = seconds_since(start) * 1e3;
   stats_.wall_ms += wall_ms;
   stats_.cpu_ms += process_cpu_ms() - cpu_start;
