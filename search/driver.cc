@@ -215,6 +215,18 @@ class Search {
   // In batches: the best unmeasured candidates that could beat the best measured one, up to the
   // batch size (one at a time with a batch of 1).
   void measure_round() {
+    if (ranked_feasible().empty()) {
+      // Nothing believed within budget: the model may overestimate this device (a calibration under
+      // load), and it learns only from measurements. The fastest candidate, measured, tells; a few
+      // times per run at most, for budgets nothing can meet.
+      const auto f = fastest();
+      if (probes_ < kProbes && f && !recs_[*f].measured_all() && recs_[*f].measure_error.empty() &&
+          !measured_over(recs_[*f])) {
+        ++probes_;
+        measure(*f, "fastest candidate: nothing is believed within budget");
+      }
+      return;
+    }
     for (std::size_t done = 0; done < cfg_.measure_per_round;) {
       const auto ranked = ranked_feasible();
       const auto best = best_measured_score();
@@ -358,6 +370,8 @@ class Search {
   std::set<std::size_t> changed_;
   std::vector<double> margins_;  // per device
   std::size_t generation_ = 0;
+  static constexpr std::size_t kProbes = 2;
+  std::size_t probes_ = 0;  // fastest candidates measured while nothing was believed within budget
   SearchOutcome out_;
 };
 

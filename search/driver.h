@@ -2,7 +2,8 @@
 // candidates; each gets a believed latency from the oracle's cost model (prediction × (1 + margin))
 // and, when that fits the budget, an accuracy estimate. After every generation the best unmeasured
 // candidate is measured on the device if it could beat the best measured one (the oracle refits with
-// each measurement, and every prediction is renewed); at the end the top K by score and points along
+// each measurement, and every prediction is renewed), or, while nothing is believed within budget,
+// the fastest candidate (at most twice a run: a model that overestimates the device learns); at the end the top K by score and points along
 // the predicted Pareto front are measured. Only measured candidates are ever reported within budget.
 //
 // Several devices at once (one oracle and one budget each): a candidate fits when it fits every
