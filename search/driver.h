@@ -3,8 +3,9 @@
 // and, when that fits the budget, an accuracy estimate. After every generation the best unmeasured
 // candidate is measured on the device if it could beat the best measured one (the oracle refits with
 // each measurement, and every prediction is renewed), or, while nothing is believed within budget,
-// the fastest candidate (at most twice a run: a model that overestimates the device learns); at the end the top K by score and points along
-// the predicted Pareto front are measured. Only measured candidates are ever reported within budget.
+// the fastest candidate (at most twice a run: a model that overestimates the device learns); at the end the top K by
+// score and points along the predicted Pareto front are measured. Only measured candidates are ever reported within
+// budget.
 //
 // Several devices at once (one oracle and one budget each): a candidate fits when it fits every
 // budget, each device's latency is an objective of its own (the fronts and hypervolumes are over all
