@@ -26,15 +26,20 @@ function(hwnas_module)
 endfunction()
 
 # hwnas_test(NAME <name> SOURCES ... LIBS ... [LABELS ...])
+# LOCK: a resource the tests hold alone (ctest -j runs no two tests of one lock at once).
 function(hwnas_test)
-  cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;LOCK" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT HWNAS_TESTS)
     return()
   endif()
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main hwnas_warnings)
+  set(lock "")
+  if(T_LOCK)
+    set(lock RESOURCE_LOCK ${T_LOCK})
+  endif()
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "${T_LABELS}" ENVIRONMENT "HWNAS_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+                       PROPERTIES LABELS "${T_LABELS}" ENVIRONMENT "HWNAS_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${lock})
 endfunction()
 
 # Checks every module's sources for includes DESIGN.md does not allow; runs on every build.
