@@ -199,9 +199,9 @@ TEST(CliMpi, AWorkerKilledMidRunLosesNothingAndTheRunResumes) {
   ASSERT_GE(seen, 2u) << read_text(log);
   // Rank 1 of this search (its store on the command line): the process whose environment says
   // OMPI_COMM_WORLD_RANK=1.
-  const CliRun pid = run_shell(
-      "for p in $(pgrep -f 'hwnas search.*" + db + "'); do tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | "
-      "grep -qx OMPI_COMM_WORLD_RANK=1 && echo $p; done | head -1");
+  const CliRun pid = run_shell("for p in $(pgrep -f 'hwnas search.*" + db +
+                               "'); do tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | "
+                               "grep -qx OMPI_COMM_WORLD_RANK=1 && echo $p; done | head -1");
   ASSERT_FALSE(pid.out.empty()) << "no rank 1 found";
   ASSERT_EQ(kill(std::stoi(pid.out), SIGKILL), 0);
   while (!fs::exists(rcfile) && std::chrono::steady_clock::now() - start < std::chrono::seconds(300))
