@@ -521,15 +521,12 @@ int run_search(const Args& args) {
   fmt::print("search {}: {} on {}, batch {}, {}{}\n", run_id, cfg.space, on_devices, key.model.batch, key.model.dtype,
              several ? "" : fmt::format(", budget {:.3f} ms", budgets[0]));
   t.print(stdout);
-  std::string margins;
-  for (std::size_t d = 0; d < o.margins.size(); ++d)
-    margins += fmt::format("{}{:.1f}%{}", d == 0 ? "" : ", ", 100 * o.margins[d], several ? " on " + labels[d] : "");
   fmt::print(
       "{} evaluations ({} distinct), {} measured now + {} from the store, {} estimate failures; hypervolume "
       "(reference {}, {} {}): measured front {:.4g}, predicted front {:.4g}; final margin {}\n",
       o.evaluations, recs.size(), o.measurements, o.cached_measurements, o.score_failures,
       budgets_text(targets, budgets), cfg.objective, cfg.search.score_reference, o.hypervolume_measured,
-      o.hypervolume_predicted, margins);
+      o.hypervolume_predicted, margins_text(o.margins, labels));
   if (farm != nullptr) fmt::print("{}\n", farm_summary(*farm));
 
   // Files and the stored result.

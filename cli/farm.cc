@@ -159,12 +159,7 @@ class Worker {
 void store_worker_device(prof::mpi::Coordinator& farm, store::Store& db, const std::string& device) {
   for (const prof::mpi::WorkerInfo& w : farm.workers()) {
     if (w.route != device) continue;
-    const json hello = json::parse(w.hello, nullptr, false);
-    if (!hello.is_object() || !hello.contains("device"))
-      throw FarmFault(fmt::format("MPI rank {} ({}): unreadable hello", w.rank, w.host));
-    auto dev = store::device_from_json(hello["device"], fmt::format("MPI rank {} hello: device", w.rank));
-    if (!dev) throw FarmFault(dev.error().message);
-    if (auto put = db.put_device(*dev); !put) throw RuntimeFailure(put.error().message);
+    if (auto put = db.put_device(worker_hello(w).device); !put) throw RuntimeFailure(put.error().message);
     return;
   }
 }
@@ -366,6 +361,22 @@ std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, sto
                         {"calibration", calibration}});
   }
   return run_jobs(farm, db, key, archs, hashes, payloads, on_done);
+}
+
+WorkerHello worker_hello(const prof::mpi::WorkerInfo& w) {
+  const json j = json::parse(w.hello, nullptr, false);
+  if (!j.is_object() || !j.contains("device"))
+    throw FarmFault(fmt::format("MPI rank {} ({}): unreadable hello", w.rank, w.host));
+  auto dev = store::device_from_json(j["device"], fmt::format("MPI rank {} hello: device", w.rank));
+  if (!dev) throw FarmFault(dev.error().message);
+  return {w.rank,
+          w.host,
+          w.route,
+          j.value("name", ""),
+          j.value("spec", "cpu"),
+          j.value("backend", ""),
+          j.value("threads", 0),
+          std::move(*dev)};
 }
 
 std::string farm_summary(const prof::mpi::Coordinator& farm) {

@@ -99,6 +99,19 @@ std::vector<Result<FarmMeasured>> farm_measure(prof::mpi::Coordinator& farm, sto
                                                const prof::TimingConfig& timing, bool calibration,
                                                const FarmDone& on_done = {});
 
+// What a worker said about itself in its hello: its device, and the options it measures with.
+struct WorkerHello {
+  int rank = 0;
+  std::string host, route;  // route: its device fingerprint
+  std::string name;         // --mpi-devices' name for it ("" when none)
+  std::string spec;         // its own --device
+  std::string backend;
+  int threads = 0;
+  store::DeviceRecord device;
+};
+// Throws FarmFault when the hello cannot be read.
+WorkerHello worker_hello(const prof::mpi::WorkerInfo& w);
+
 // "MPI: 42 jobs on 2 worker(s) in 12.3 s, workers computing 97.1% of it; coordinator overhead 0.21 ms
 // per job (the wire both ways, noticing the reply, storing it)".
 std::string farm_summary(const prof::mpi::Coordinator& farm);

@@ -44,47 +44,24 @@ std::string trimmed(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
-// What one worker said about itself.
-struct Hello {
-  int rank = 0;
-  std::string host, route, name, spec, backend;
-  int threads = 0;
-  store::DeviceRecord device;
-};
-
-std::vector<Hello> hellos(const prof::mpi::Coordinator& farm) {
-  std::vector<Hello> out;
-  for (const prof::mpi::WorkerInfo& w : farm.workers()) {
-    const json j = json::parse(w.hello, nullptr, false);
-    if (!j.is_object() || !j.contains("device"))
-      throw FarmFault(fmt::format("MPI rank {} ({}): unreadable hello", w.rank, w.host));
-    auto dev = store::device_from_json(j["device"], fmt::format("MPI rank {} hello: device", w.rank));
-    if (!dev) throw FarmFault(dev.error().message);
-    Hello h{w.rank,
-            w.host,
-            w.route,
-            j.value("name", ""),
-            j.value("spec", "cpu"),
-            j.value("backend", ""),
-            j.value("threads", 0),
-            std::move(*dev)};
-    out.push_back(std::move(h));
-  }
+std::vector<WorkerHello> hellos(const prof::mpi::Coordinator& farm) {
+  std::vector<WorkerHello> out;
+  for (const prof::mpi::WorkerInfo& w : farm.workers()) out.push_back(worker_hello(w));
   return out;
 }
 
 // Whether `name` names this worker's device: by its --mpi-devices name or a fingerprint prefix (4
 // digits or more), or with `by_spec` by its own --device.
-bool names(const Hello& h, const std::string& name, bool by_spec) {
+bool names(const WorkerHello& h, const std::string& name, bool by_spec) {
   if (h.name == name || (by_spec && h.spec == name)) return true;
   return name.size() >= 4 && h.route.rfind(name, 0) == 0;
 }
 
 // The device `name` names on the farm's workers, or nothing when none matches.
 std::optional<SearchDevice> on_workers(const po::variables_map& vm, const std::string& name,
-                                       const std::vector<Hello>& workers, bool by_spec) {
-  std::map<std::string, const Hello*> routes;  // the first rank of each fingerprint it names
-  for (const Hello& h : workers)
+                                       const std::vector<WorkerHello>& workers, bool by_spec) {
+  std::map<std::string, const WorkerHello*> routes;  // the first rank of each fingerprint it names
+  for (const WorkerHello& h : workers)
     if (names(h, name, by_spec)) routes.emplace(h.route, &h);
   if (routes.empty()) return std::nullopt;
   if (routes.size() > 1) {
@@ -98,7 +75,7 @@ std::optional<SearchDevice> on_workers(const po::variables_map& vm, const std::s
                     "fingerprint prefix, or give them names in --mpi-devices)",
                     name, routes.size(), seen));
   }
-  const Hello& h = *routes.begin()->second;
+  const WorkerHello& h = *routes.begin()->second;
   prof::RunConfig run = run_config(vm);  // batch and dtype of the options
   run.threads = h.threads;
   SearchDevice d;
@@ -127,7 +104,7 @@ std::optional<SearchDevice> on_workers(const po::variables_map& vm, const std::s
 // farm, the workers must have it, as for every farm command); else, where this machine has no such
 // device (cuda:N on a CPU host), the workers whose own --device it is.
 SearchDevice resolve(const po::variables_map& vm, const std::string& name, store::Store& db,
-                     prof::mpi::Coordinator* farm, const std::vector<Hello>& workers, bool only) {
+                     prof::mpi::Coordinator* farm, const std::vector<WorkerHello>& workers, bool only) {
   if (farm != nullptr && !name.empty())
     if (auto d = on_workers(vm, name, workers, false)) return std::move(*d);
   if (!name.empty() && !prof::parse_device(name))
@@ -160,7 +137,7 @@ std::vector<SearchDevice> search_devices(const po::variables_map& vm, const std:
   if (given.size() > search::kMaxDevices)
     throw UsageError(
         fmt::format("--device: a search targets at most {} devices (got {})", search::kMaxDevices, given.size()));
-  const std::vector<Hello> workers = farm != nullptr ? hellos(*farm) : std::vector<Hello>{};
+  const std::vector<WorkerHello> workers = farm != nullptr ? hellos(*farm) : std::vector<WorkerHello>{};
   std::vector<SearchDevice> out;
   std::set<std::string> fingerprints;
   for (const std::string& name : given.empty() ? std::vector<std::string>{""} : given) {

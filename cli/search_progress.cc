@@ -50,6 +50,14 @@ nlohmann::json candidate_objectives(const search::Record& r, const std::vector<d
   return j;
 }
 
+std::string margins_text(const std::vector<double>& margins, const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t d = 0; d < margins.size(); ++d)
+    out += fmt::format("{}{:.1f}%{}", d == 0 ? "" : ", ", 100 * margins[d],
+                       margins.size() > 1 ? " on " + names.at(d) : "");
+  return out;
+}
+
 SearchReporter::SearchReporter(store::Store& db, std::string run_id, ProgressMode mode, std::string score_name,
                                std::vector<std::string> devices)
     : db_(db),
@@ -89,15 +97,11 @@ void SearchReporter::draw(const search::Progress& p) {
   const double screening = elapsed - measure_s_;
   const double eta = (done > 0 ? screening / done * (1 - done) : 0) +
                      (done >= 1 ? 0 : static_cast<double>(final_planned_ ? 0 : 9) * per_measure);
-  std::string margins;
-  for (std::size_t d = 0; d < p.margins.size(); ++d)
-    margins += fmt::format("{}{:.1f}%{}", d == 0 ? "" : ", ", 100 * p.margins[d],
-                           p.margins.size() > 1 ? fmt::format(" on {}", devices_.at(d)) : "");
   const std::string text = fmt::format(
       "{}/{} evaluated, gen {}, {} within budget, {} measured, best {} {} (measured) / {} (predicted), "
       "hypervolume {:.4g}, margin {}",
       p.evaluations, p.total, p.generation, p.within_budget, p.measurements, score_name_, opt_score(p.best_score),
-      opt_score(p.best_believed_score), p.hypervolume, margins);
+      opt_score(p.best_believed_score), p.hypervolume, margins_text(p.margins, devices_));
   if (mode_ == ProgressMode::bar) {
     constexpr int kWidth = 20;
     const int fill = static_cast<int>(std::lround(done * kWidth));

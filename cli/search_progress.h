@@ -22,6 +22,9 @@ enum class ProgressMode { bar, lines, quiet };
 nlohmann::json candidate_objectives(const search::Record& r, const std::vector<double>& margins,
                                     const std::vector<std::string>& names);
 
+// "5.0%", or with several devices "5.0% on cpu, 7.1% on gpu" (`names`: the devices' labels).
+std::string margins_text(const std::vector<double>& margins, const std::vector<std::string>& names);
+
 class SearchReporter final : public search::SearchObserver {
  public:
   // `devices`: the labels of the search's devices, in order.

@@ -108,6 +108,7 @@ struct SearchRun {
   struct Target {
     std::string name, device;
     double budget_ms = 0;
+    std::string label() const { return name.empty() ? "cpu" : name; }  // "" = the default device
   };
   std::vector<Target> targets;
   double score_reference = 0;

@@ -17,10 +17,6 @@
 namespace hwnas::reports {
 namespace {
 
-std::string target_label(const SearchRun::Target& t) {
-  return t.name.empty() ? "cpu" : t.name;
-}
-
 // Latency on the first two devices of a search over several, every candidate drawn (thinned), the
 // front over all devices highlighted, the budgets as lines.
 std::string two_device_chart(const SearchRun& r, const RenderOptions& o) {
@@ -42,9 +38,8 @@ std::string two_device_chart(const SearchRun& r, const RenderOptions& o) {
     y_hi = std::max(y_hi, p->more_ms[0]);
   }
   Frame f = make_frame(x_lo, x_hi, y_lo, y_hi, x_hi / x_lo > 30, y_hi / y_lo > 30, 760, 420);
-  Svg svg(f.width, f.height, fmt::format("latency on {} vs {} of search {}", target_label(a), target_label(b), r.id));
-  svg.axes(f.x, f.y, fmt::format("latency on {}, ms", target_label(a)),
-           fmt::format("latency on {}, ms", target_label(b)));
+  Svg svg(f.width, f.height, fmt::format("latency on {} vs {} of search {}", a.label(), b.label(), r.id));
+  svg.axes(f.x, f.y, fmt::format("latency on {}, ms", a.label()), fmt::format("latency on {}, ms", b.label()));
   const double bx = f.x.map(a.budget_ms), by = f.y.map(b.budget_ms);
   svg.line(bx, f.y.px_hi, bx, f.y.px_lo, "budget");
   svg.line(f.x.px_lo, by, f.x.px_hi, by, "budget");
@@ -55,8 +50,8 @@ std::string two_device_chart(const SearchRun& r, const RenderOptions& o) {
     const double x = f.x.map(p.latency_ms), y = f.y.map(p.more_ms[0]);
     const std::string hover =
         fmt::format("{}{}: {} on {}, {} on {} ({}), {} {}{}", p.hash, p.best ? " (best)" : "", fmt_ms(p.latency_ms),
-                    target_label(a), fmt_ms(p.more_ms[0]), target_label(b), p.measured ? "measured" : "believed",
-                    r.objective, p.score ? fmt_sig(*p.score, 4) : "-", p.front ? ", on the front" : "");
+                    a.label(), fmt_ms(p.more_ms[0]), b.label(), p.measured ? "measured" : "believed", r.objective,
+                    p.score ? fmt_sig(*p.score, 4) : "-", p.front ? ", on the front" : "");
     if (p.measured)
       svg.circle(x, y, p.front ? 4.5 : 3.2, p.front ? "#d55e00" : "#0072b2", hover, "dot");
     else
@@ -72,7 +67,7 @@ std::string two_device_chart(const SearchRun& r, const RenderOptions& o) {
 void several_devices_block(const SearchRun& r, const RenderOptions& o, Section& sec) {
   std::vector<std::string> columns = {"architecture", r.objective};
   for (const SearchRun::Target& t : r.targets)
-    columns.push_back(fmt::format("{} ms (budget {})", target_label(t), fmt_ms(t.budget_ms)));
+    columns.push_back(fmt::format("{} ms (budget {})", t.label(), fmt_ms(t.budget_ms)));
   columns.push_back("");
   Table t("search_devices_" + r.id, fmt::format("Search {}: the front over {} devices", r.id, r.targets.size()),
           columns);
@@ -96,7 +91,7 @@ void several_devices_block(const SearchRun& r, const RenderOptions& o, Section& 
   if (t.rows.empty()) return;
   std::string devices;
   for (const SearchRun::Target& x : r.targets)
-    devices += fmt::format("{}{} ({})", devices.empty() ? "" : ", ", target_label(x), x.device.substr(0, 8));
+    devices += fmt::format("{}{} ({})", devices.empty() ? "" : ", ", x.label(), x.device.substr(0, 8));
   sec.html += fmt::format("<h3>{}</h3>\n<p>{}</p>\n", escape(t.title),
                           escape(fmt::format("Search {} ({}, {} on {}) targets {} at once: a candidate counts when it "
                                              "fits every budget, and the front is over every device's latency and "
@@ -108,7 +103,7 @@ void several_devices_block(const SearchRun& r, const RenderOptions& o, Section& 
         "<figure>{}<figcaption>{}</figcaption></figure>\n", chart,
         escape(fmt::format("Every candidate's latency on {} against {} (measured, or believed: cost model × (1 + "
                            "margin)); the front is over {} devices and the accuracy estimate ({}).",
-                           target_label(r.targets[0]), target_label(r.targets[1]), r.targets.size(), r.objective)));
+                           r.targets[0].label(), r.targets[1].label(), r.targets.size(), r.objective)));
   sec.html += table_block(t, o);
   sec.tables.push_back(std::move(t));
 }

@@ -156,11 +156,10 @@ std::optional<Section> pareto_section(const ReportData& d, const RenderOptions& 
         "device, light ones are believed (cost model × (1 + margin)). The front is over measured points within the "
         "budget when there are any. {}{}</figcaption></figure>\n",
         chart, escape(r.id), escape(r.strategy), escape(r.objective), escape(r.space),
-        r.targets.size() > 1
-            ? escape(fmt::format("Latency on {} of the run's {} devices; the front is over all of "
-                                 "them (see Across devices). ",
-                                 r.targets[0].name.empty() ? "cpu" : r.targets[0].name, r.targets.size()))
-            : "",
+        r.targets.size() > 1 ? escape(fmt::format("Latency on {} of the run's {} devices; the front is over all of "
+                                                  "them (see Across devices). ",
+                                                  r.targets[0].label(), r.targets.size()))
+                             : "",
         drawn < with_score
             ? escape(fmt::format("{} of {} points drawn (thinned evenly; front, measured and best kept).", drawn,
                                  with_score))

@@ -65,6 +65,8 @@ class Search {
       if (r.on[d].measured && r.on[d].measured->ms > budget(d)) return true;
     return false;
   }
+  // Some device still has to measure it (none failed on it, none measured it over budget).
+  bool unmeasured(const Record& r) const { return !r.measured_all() && r.measure_error.empty() && !measured_over(r); }
   // Measured within every budget (and scored): what may be reported as a result.
   bool measured_fit(const Record& r) const { return r.measured_all() && fits(r) && r.score.has_value(); }
   // The largest share of a device's budget it is believed to take (the one-device order is latency's).
@@ -215,20 +217,19 @@ class Search {
   // In batches: the best unmeasured candidates that could beat the best measured one, up to the
   // batch size (one at a time with a batch of 1).
   void measure_round() {
-    if (ranked_feasible().empty()) {
+    std::vector<std::size_t> ranked = ranked_feasible();
+    if (ranked.empty()) {
       // Nothing believed within budget: the model may overestimate this device (a calibration under
       // load), and it learns only from measurements. The fastest candidate, measured, tells; a few
       // times per run at most, for budgets nothing can meet.
       const auto f = fastest();
-      if (probes_ < kProbes && f && !recs_[*f].measured_all() && recs_[*f].measure_error.empty() &&
-          !measured_over(recs_[*f])) {
+      if (probes_ < kProbes && f && unmeasured(recs_[*f])) {
         ++probes_;
         measure(*f, "fastest candidate: nothing is believed within budget");
       }
       return;
     }
-    for (std::size_t done = 0; done < cfg_.measure_per_round;) {
-      const auto ranked = ranked_feasible();
+    for (std::size_t done = 0; done < cfg_.measure_per_round; ranked = ranked_feasible()) {
       const auto best = best_measured_score();
       std::vector<std::size_t> picks;
       const std::size_t want = std::min(batch(), cfg_.measure_per_round - done);
@@ -276,8 +277,7 @@ class Search {
     // Nothing measured within budget: measure the fastest candidate, to name a real latency.
     if (!best_measured_score()) {
       const auto f = fastest();
-      if (f && !recs_[*f].measured_all() && recs_[*f].measure_error.empty() && !measured_over(recs_[*f]))
-        measure(*f, "fastest candidate");
+      if (f && unmeasured(recs_[*f])) measure(*f, "fastest candidate");
     }
   }
 

@@ -162,51 +162,36 @@ TEST(CliSearch, KilledRunResumesToTheSameResultWithoutMeasuringAgain) {
   EXPECT_LE(lines(), scored_whole + 1);
 }
 
+// `search ARGS --db DB` is a usage error (exit 2) whose message contains `message`.
+void expect_usage_error(const std::string& args, const std::string& db, const std::string& message) {
+  const CliRun r = run("search --backend fake " + args + " --db " + db);
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+  EXPECT_NE(r.out.find(message), std::string::npos) << args << "\n" << r.out;
+}
+
 TEST(CliSearch, BadOptionsAreUsageErrors) {
   const std::string db = tmp("search_bad.db");
-  const CliRun objective = run("search --backend fake --objective accuracy --budget-ms 1 --db " + db);
-  EXPECT_EQ(objective.code, 2) << objective.out;
-  EXPECT_NE(objective.out.find("--objective: unknown estimator 'accuracy'"), std::string::npos) << objective.out;
-  const CliRun strategy = run("search --backend fake --strategy anneal --budget-ms 1 --db " + db);
-  EXPECT_EQ(strategy.code, 2) << strategy.out;
-  EXPECT_NE(strategy.out.find("--strategy: must be evolution, nsga2 or random (got 'anneal')"), std::string::npos)
-      << strategy.out;
+  expect_usage_error("--objective accuracy --budget-ms 1", db, "--objective: unknown estimator 'accuracy'");
+  expect_usage_error("--strategy anneal --budget-ms 1", db,
+                     "--strategy: must be evolution, nsga2 or random (got 'anneal')");
   const CliRun budget = run("search --backend fake --budget-ms -3 --db " + db);
   EXPECT_EQ(budget.code, 2) << budget.out;
-  const CliRun space = run("search --backend fake --space hybrid-vt --budget-ms 1 --db " + db);
-  EXPECT_EQ(space.code, 2) << space.out;
-  EXPECT_NE(space.out.find("did you mean 'hybrid-vit'"), std::string::npos) << space.out;
+  expect_usage_error("--space hybrid-vt --budget-ms 1", db, "did you mean 'hybrid-vit'");
 
   // Several devices: each once, a budget per device, known names; without --mpi only this machine's.
-  const CliRun twice = run("search --backend fake --device cpu --device cpu --db " + db);
-  EXPECT_EQ(twice.code, 2) << twice.out;
-  EXPECT_NE(twice.out.find("--device cpu: the same device"), std::string::npos) << twice.out;
-  const CliRun elsewhere = run("search --backend fake --device cpu --device gpu-h100 --db " + db);
-  EXPECT_EQ(elsewhere.code, 2) << elsewhere.out;
-  EXPECT_NE(elsewhere.out.find("--device gpu-h100: not this machine's cpu or cuda:N (a device of another host "
-                               "needs --mpi)"),
-            std::string::npos)
-      << elsewhere.out;
-  const CliRun five =
-      run("search --backend fake --device cpu --device cuda:0 --device cuda:1 --device cuda:2 "
-          "--device cuda:3 --db " +
-          db);
-  EXPECT_EQ(five.code, 2) << five.out;
-  EXPECT_NE(five.out.find("at most 4 devices (got 5)"), std::string::npos) << five.out;
+  expect_usage_error("--device cpu --device cpu", db, "--device cpu: the same device");
+  expect_usage_error("--device cpu --device gpu-h100", db,
+                     "--device gpu-h100: not this machine's cpu or cuda:N (a device of another host needs --mpi)");
+  expect_usage_error("--device cpu --device cuda:0 --device cuda:1 --device cuda:2 --device cuda:3", db,
+                     "at most 4 devices (got 5)");
 }
 
 TEST(CliSearch, BudgetsPerDeviceAreCheckedByName) {
   // parse_budgets through the command: one device takes a plain number or its own label.
   const std::string db = tmp("search_budgets.db");
-  const CliRun named = run("search --backend fake --budget-ms gpu=3 --db " + db);
-  EXPECT_EQ(named.code, 2) << named.out;
-  EXPECT_NE(named.out.find("--budget-ms: no --device gpu (the devices: cpu)"), std::string::npos) << named.out;
-  const CliRun bad = run("search --backend fake --budget-ms cpu=fast --db " + db);
-  EXPECT_EQ(bad.code, 2) << bad.out;
-  EXPECT_NE(bad.out.find("--budget-ms: cpu must be a number > 0 (got 'fast')"), std::string::npos) << bad.out;
-  const CliRun dup = run("search --backend fake --budget-ms cpu=1,cpu=2 --db " + db);
-  EXPECT_EQ(dup.code, 2) << dup.out;
-  EXPECT_NE(dup.out.find("--budget-ms: cpu given twice"), std::string::npos) << dup.out;
+  expect_usage_error("--budget-ms gpu=3", db, "--budget-ms: no --device gpu (the devices: cpu)");
+  expect_usage_error("--budget-ms cpu=fast", db, "--budget-ms: cpu must be a number > 0 (got 'fast')");
+  expect_usage_error("--budget-ms cpu=1,cpu=2", db, "--budget-ms: cpu given twice");
 }
 
 }  // namespace
