@@ -43,9 +43,10 @@ double Model::predict_us(const space::Arch& arch, const space::Lowered& net) con
 }
 
 Result<double> Model::predict_us(const space::Arch& arch) const {
-  auto net = space::lower(arch);
+  thread_local space::Lowerer lowerer;  // the search loop predicts archs back to back: no allocation
+  auto net = lowerer.lower(arch);
   if (!net) return net.error();
-  return predict_us(arch, *net);
+  return predict_us(arch, **net);
 }
 
 std::vector<UnitPrediction> Model::predict_units(const space::Arch& arch, const space::Lowered& net) const {

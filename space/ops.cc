@@ -1,6 +1,7 @@
 #include "space/ops.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,7 @@ namespace hwnas::space {
 namespace {
 
 using detail::add;
+using detail::JsonPath;
 using detail::mul;
 using detail::SpecError;
 
@@ -29,28 +31,28 @@ std::int64_t conv_out(std::int64_t in, std::int64_t k, std::int64_t s, std::int6
   return (padded - k) / s + 1;
 }
 
-// Builds the op list of one unit. `rules` adds the paper-count extras (SEEDS §9).
+// Builds the op list of one unit in place: ops left in `unit.ops` by an earlier network are
+// overwritten (their strings keep their storage); those left over are cut off when it goes.
 class UnitBuilder {
  public:
   UnitBuilder(Unit& unit, const PaperRules& rules) : unit_(unit), rules_(rules) {}
+  UnitBuilder(const UnitBuilder&) = delete;
+  UnitBuilder& operator=(const UnitBuilder&) = delete;
+  ~UnitBuilder() { unit_.ops.resize(used_); }
 
-  Op& linear(std::string name, std::int64_t rows, std::int64_t in, std::int64_t out, bool bias) {
-    Op op;
-    op.kind = OpKind::linear;
-    op.name = std::move(name);
+  Op& linear(std::string_view name, std::int64_t rows, std::int64_t in, std::int64_t out, bool bias) {
+    Op& op = start(OpKind::linear, name);
     op.linear = {rows, in, out, bias};
     op.params = add(mul(in, out), bias ? out : 0);
     op.macs = mul(rows, in, out);
     op.elements = mul(rows, out);
     op.channels = out;
     op.in_bytes = mul(rows, in, kF32Bytes);
-    return push(std::move(op));
+    return finish(op);
   }
 
-  Op& conv(OpKind kind, std::string name, ConvShape c, bool paper_bias) {
-    Op op;
-    op.kind = kind;
-    op.name = std::move(name);
+  Op& conv(OpKind kind, std::string_view name, ConvShape c, bool paper_bias) {
+    Op& op = start(kind, name);
     op.conv = c;
     const std::int64_t taps = mul(c.in_c / c.groups, c.kernel, c.kernel);
     const std::int64_t positions = mul(c.out_h, c.out_w);
@@ -59,76 +61,85 @@ class UnitBuilder {
     op.elements = mul(positions, c.out_c);
     op.channels = c.out_c;
     op.in_bytes = mul(c.in_c, c.in_h, c.in_w, kF32Bytes);
-    Op& pushed = push(std::move(op));
-    if (paper_bias && rules_.conv_bias && c.bias) pushed.paper_macs = add(pushed.paper_macs, pushed.elements);
-    return pushed;
+    finish(op);
+    if (paper_bias && rules_.conv_bias && c.bias) op.paper_macs = add(op.paper_macs, op.elements);
+    return op;
   }
 
-  Op& attention(std::string name, AttentionShape a) {
-    Op op;
-    op.kind = OpKind::attention;
-    op.name = std::move(name);
+  Op& attention(std::string_view name, AttentionShape a) {
+    Op& op = start(OpKind::attention, name);
     op.attn = a;
     op.macs = mul(2, a.batch(), a.q_len, a.kv_len, a.head_dim);
     op.elements = mul(a.batch(), a.q_len, a.head_dim);
     op.channels = mul(a.heads, a.head_dim);
     op.in_bytes = mul(a.batch(), add(a.q_len, mul(2, a.kv_len)), a.head_dim, kF32Bytes);
-    return push(std::move(op));
+    return finish(op);
   }
 
-  Op& layer_norm(std::string name, std::int64_t rows, std::int64_t channels) {
-    Op& op = norm(OpKind::layer_norm, std::move(name), rows, channels);
+  Op& layer_norm(std::string_view name, std::int64_t rows, std::int64_t channels) {
+    Op& op = norm(OpKind::layer_norm, name, rows, channels);
     if (rules_.layer_norm) op.paper_macs = op.elements;
     return op;
   }
 
-  Op& norm(OpKind kind, std::string name, std::int64_t rows, std::int64_t channels) {
-    Op op;
-    op.kind = kind;
-    op.name = std::move(name);
+  Op& norm(OpKind kind, std::string_view name, std::int64_t rows, std::int64_t channels) {
+    Op& op = start(kind, name);
     op.params = mul(2, channels);
     op.elements = mul(rows, channels);
     op.channels = channels;
     op.in_bytes = mul(op.elements, kF32Bytes);
-    return push(std::move(op));
+    return finish(op);
   }
 
   // Elementwise / data-movement op writing `elements`, reading `in_elements`.
-  Op& simple(OpKind kind, std::string name, std::int64_t channels, std::int64_t elements, std::int64_t in_elements,
+  Op& simple(OpKind kind, std::string_view name, std::int64_t channels, std::int64_t elements, std::int64_t in_elements,
              std::int64_t params = 0) {
-    Op op;
-    op.kind = kind;
-    op.name = std::move(name);
+    Op& op = start(kind, name);
     op.channels = channels;
     op.elements = elements;
     op.params = params;
     op.in_bytes = mul(in_elements, kF32Bytes);
-    return push(std::move(op));
+    return finish(op);
   }
 
  private:
-  Op& push(Op op) {
+  // The next op, reset, named `name`; a reused op keeps its name's storage.
+  Op& start(OpKind kind, std::string_view name) {
+    if (used_ == unit_.ops.size()) unit_.ops.emplace_back();
+    Op& op = unit_.ops[used_++];
+    std::string keep = std::move(op.name);
+    op = Op{};
+    op.name = std::move(keep);
+    op.name.assign(name);
+    op.kind = kind;
+    return op;
+  }
+  static Op& finish(Op& op) {
     op.out_bytes = mul(op.elements, kF32Bytes);
     op.paper_macs = op.macs;
-    unit_.ops.push_back(std::move(op));
-    return unit_.ops.back();
+    return op;
   }
 
   Unit& unit_;
   const PaperRules& rules_;
+  std::size_t used_ = 0;
 };
 
 // The most ops one unit lowers to (a padded HiLo block with a ConvFFN has ~20); more only regrows.
 constexpr std::size_t kOpsPerUnit = 24;
 
+// Lowers into `out`, reusing the storage of the units it already holds and of `spare`.
 class Lowering {
  public:
-  Lowering(const Arch& arch, const PaperRules& rules) : arch_(arch), rules_(rules) {}
+  Lowering(const Arch& arch, const PaperRules& rules, Lowered& out, std::vector<Unit>& spare)
+      : arch_(arch), rules_(rules), out_(out), spare_(spare) {}
 
-  Lowered run() {
+  void run() {
     std::size_t blocks = 0;
     for (const Stage& st : arch_.stages) blocks += st.blocks.size();
-    out_.units.reserve(blocks + arch_.stages.size() + 1);
+    for (Unit& u : out_.units) spare_.push_back(std::move(u));
+    out_.units.clear();
+    out_.units.reserve(blocks + arch_.stages.size() + 1);  // units are referenced while later ones are added
     stem();
     for (std::size_t s = 0; s < arch_.stages.size(); ++s) {
       const Stage& stage = arch_.stages[s];
@@ -136,33 +147,40 @@ class Lowering {
       for (std::size_t b = 0; b < stage.blocks.size(); ++b) block(static_cast<int>(s), static_cast<int>(b));
     }
     head();
-    return std::move(out_);
   }
 
  private:
-  Unit& begin(UnitKind kind, int stage, int block, std::string label) {
-    Unit u;
+  // A unit taken from the spares when there is one (its ops and label keep their storage).
+  template <class... Args>
+  Unit& begin(UnitKind kind, int stage, int block, fmt::format_string<Args...> label, Args&&... args) {
+    if (spare_.empty()) {
+      out_.units.emplace_back();
+    } else {
+      out_.units.push_back(std::move(spare_.back()));
+      spare_.pop_back();
+    }
+    Unit& u = out_.units.back();
     u.kind = kind;
     u.stage = stage;
     u.block = block;
-    u.label = std::move(label);
+    u.label.clear();
+    fmt::format_to(std::back_inserter(u.label), label, std::forward<Args>(args)...);
     u.in = tokens_;
     u.in_dim = dim_;
+    u.out = {};
+    u.out_dim = 0;
     u.ops.reserve(kOpsPerUnit);  // no regrowth while ops are added (lowering runs in the search loop)
-    out_.units.push_back(std::move(u));
-    return out_.units.back();
+    return u;
   }
   void end(Unit& u) {
     u.out = tokens_;
     u.out_dim = dim_;
   }
 
-  static std::string stage_path(int s) { return fmt::format("stages[{}]", s); }
-
   // conv stem / patch-embed style downsample: conv (+ LN)
-  void patch_conv(UnitBuilder& ub, const Patch& p, std::int64_t out_dim, const std::string& path) {
+  void patch_conv(UnitBuilder& ub, const Patch& p, std::int64_t out_dim, const JsonPath& path) {
     if (!tokens_.grid)
-      throw SpecError(path, "needs a spatial token grid, but tokens were pooled to a sequence before it");
+      throw SpecError(path(), "needs a spatial token grid, but tokens were pooled to a sequence before it");
     ConvShape c;
     c.in_c = dim_;
     c.out_c = out_dim;
@@ -174,7 +192,7 @@ class Lowering {
     c.out_h = conv_out(tokens_.h, p.kernel, p.stride, p.padding);
     c.out_w = conv_out(tokens_.w, p.kernel, p.stride, p.padding);
     if (c.out_h < 1 || c.out_w < 1)
-      throw SpecError(path + ".kernel",
+      throw SpecError(path(".kernel"),
                       fmt::format("kernel {} does not fit the {}x{} input", p.kernel, tokens_.h, tokens_.w));
     ub.conv(OpKind::conv2d, "proj", c, /*paper_bias=*/false);
     set_grid(c.out_h, c.out_w);
@@ -189,7 +207,7 @@ class Lowering {
     dim_ = arch_.input.channels;
     u.in = tokens_;
     u.in_dim = dim_;
-    patch_conv(ub, arch_.stem, arch_.stages.at(0).dim, "stem");
+    patch_conv(ub, arch_.stem, arch_.stages.at(0).dim, JsonPath{"stem"});
     stem_tokens_ = tokens_.n;
     if (arch_.cls_token) {
       ub.simple(OpKind::concat, "cls_token", dim_, mul(add(tokens_.n, 1), dim_), mul(tokens_.n, dim_), dim_);
@@ -215,24 +233,25 @@ class Lowering {
 
   void downsample(int s) {
     const Stage& st = arch_.stages[static_cast<std::size_t>(s)];
-    const std::string path = stage_path(s) + ".downsample";
-    Unit& u = begin(UnitKind::downsample, s, -1, fmt::format("stages.{}.downsample", s));
+    const JsonPath path{s, "downsample"};
+    Unit& u = begin(UnitKind::downsample, s, -1, "stages.{}.downsample", s);
     UnitBuilder ub(u, rules_);
     stage_exit_norm(ub, s - 1);
     const Patch& p = st.downsample;
     if (p.kind != PatchKind::none && tokens_.extra > 0)
-      throw SpecError(path, "a cls token cannot pass a downsample (use a single stage with a cls token)");
+      throw SpecError(path(), "a cls token cannot pass a downsample (use a single stage with a cls token)");
     switch (p.kind) {
       case PatchKind::none:
         if (st.dim != dim_)
-          throw SpecError(path,
+          throw SpecError(path(),
                           fmt::format("kind 'none' keeps the width, but stage dim {} != previous {}", st.dim, dim_));
         break;
       case PatchKind::patch:
       case PatchKind::overlap: patch_conv(ub, p, st.dim, path); break;
       case PatchKind::merge: {
         if (!tokens_.grid || tokens_.h % 2 != 0 || tokens_.w % 2 != 0)
-          throw SpecError(path, fmt::format("patch merging needs an even token grid, got {}x{}", tokens_.h, tokens_.w));
+          throw SpecError(path(),
+                          fmt::format("patch merging needs an even token grid, got {}x{}", tokens_.h, tokens_.w));
         const std::int64_t rows = mul(tokens_.h / 2, tokens_.w / 2);
         ub.simple(OpKind::patch_gather, "gather", mul(4, dim_), mul(rows, 4, dim_), mul(tokens_.n, dim_));
         ub.layer_norm("norm", rows, mul(4, dim_));
@@ -243,8 +262,8 @@ class Lowering {
       }
       case PatchKind::dtm: {
         if (!tokens_.grid || tokens_.h < 2 || tokens_.w < 2)
-          throw SpecError(path, fmt::format("deformable token merging needs a grid of at least 2x2, got {}x{}",
-                                            tokens_.h, tokens_.w));
+          throw SpecError(path(), fmt::format("deformable token merging needs a grid of at least 2x2, got {}x{}",
+                                              tokens_.h, tokens_.w));
         ConvShape c;
         c.in_c = dim_;
         c.in_h = tokens_.h;
@@ -283,7 +302,7 @@ class Lowering {
     ub.simple(OpKind::add, name, dim_, el, mul(2, el));
   }
 
-  void mixer(UnitBuilder& ub, const Stage& st, const Mixer& m, const std::string& path) {
+  void mixer(UnitBuilder& ub, const Stage& st, const Mixer& m, const JsonPath& path) {
     const std::int64_t D = dim_;
     const std::int64_t heads = st.heads;
     const std::int64_t d = D / heads;
@@ -291,8 +310,8 @@ class Lowering {
     auto need_grid = [&](const char* what) {
       if (!tokens_.grid)
         throw SpecError(
-            path, fmt::format("{} needs a spatial token grid, but tokens were pooled to a sequence before it", what));
-      if (tokens_.extra > 0) throw SpecError(path, fmt::format("{} cannot be used with a cls token", what));
+            path(), fmt::format("{} needs a spatial token grid, but tokens were pooled to a sequence before it", what));
+      if (tokens_.extra > 0) throw SpecError(path(), fmt::format("{} cannot be used with a cls token", what));
     };
     switch (m.kind) {
       case MixerKind::none:
@@ -303,7 +322,7 @@ class Lowering {
         return;
       case MixerKind::msa: {
         if (m.msa_rel_pos && (!tokens_.grid || tokens_.extra > 0))
-          throw SpecError(path + ".rel_pos", "a relative position bias needs a spatial grid without a cls token");
+          throw SpecError(path(".rel_pos"), "a relative position bias needs a spatial grid without a cls token");
         ub.layer_norm("norm1", T, D);
         ub.linear("attn.qkv", T, D, mul(3, D), true);
         Op& a = ub.attention("attn.core", {1, heads, T, T, d, m.msa_rel_pos});
@@ -346,7 +365,7 @@ class Lowering {
         // Swin: a window not smaller than the map becomes the map (validate() writes this back).
         const std::int64_t w = std::min({m.window_size, tokens_.h, tokens_.w});
         if (tokens_.h % w != 0 || tokens_.w % w != 0)
-          throw SpecError(path + ".size",
+          throw SpecError(path(".size"),
                           fmt::format("window {} does not divide the {}x{} token grid", w, tokens_.h, tokens_.w));
         const std::int64_t nw = (tokens_.h / w) * (tokens_.w / w);
         const std::int64_t N = tokens_.n;
@@ -378,7 +397,7 @@ class Lowering {
           c.out_h = conv_out(tokens_.h, r, r, 0);
           c.out_w = conv_out(tokens_.w, r, r, 0);
           if (c.out_h < 1 || c.out_w < 1)
-            throw SpecError(path + ".ratio",
+            throw SpecError(path(".ratio"),
                             fmt::format("ratio {} is larger than the {}x{} token grid", r, tokens_.h, tokens_.w));
           ub.conv(OpKind::conv2d, "attn.sr", c, /*paper_bias=*/false);
           nkv = mul(c.out_h, c.out_w);
@@ -392,7 +411,7 @@ class Lowering {
       }
       case MixerKind::bconv: {
         if (!tokens_.grid)
-          throw SpecError(path, "bconv needs a spatial token grid, but tokens were pooled to a sequence before it");
+          throw SpecError(path(), "bconv needs a spatial token grid, but tokens were pooled to a sequence before it");
         const std::int64_t k = m.bconv_kernel;
         ub.layer_norm("norm1", T, D);
         ConvShape c;
@@ -416,7 +435,7 @@ class Lowering {
     }
   }
 
-  void ffn(UnitBuilder& ub, const Ffn& f, const std::string& path) {
+  void ffn(UnitBuilder& ub, const Ffn& f, const JsonPath& path) {
     const std::int64_t D = dim_;
     const std::int64_t T = tokens_.total();
     switch (f.kind) {
@@ -430,7 +449,7 @@ class Lowering {
         return;
       case FfnKind::convffn: {
         if (!tokens_.grid || tokens_.extra > 0)
-          throw SpecError(path, "convffn needs a spatial token grid without a cls token");
+          throw SpecError(path(), "convffn needs a spatial token grid without a cls token");
         const std::int64_t N = tokens_.n;
         ub.layer_norm("norm2", N, D);
         ub.linear("mlp.fc1", N, D, f.hidden, true);
@@ -457,15 +476,15 @@ class Lowering {
   void block(int s, int b) {
     const Stage& st = arch_.stages[static_cast<std::size_t>(s)];
     const Block& blk = st.blocks[static_cast<std::size_t>(b)];
-    const std::string path = fmt::format("stages[{}].blocks[{}]", s, b);
-    Unit& u = begin(UnitKind::block, s, b, fmt::format("stages.{}.blocks.{}", s, b));
+    Unit& u = begin(UnitKind::block, s, b, "stages.{}.blocks.{}", s, b);
     UnitBuilder ub(u, rules_);
-    mixer(ub, st, blk.mixer, path + ".mixer");
-    ffn(ub, blk.ffn, path + ".ffn");
+    mixer(ub, st, blk.mixer, JsonPath{s, b, "mixer"});
+    ffn(ub, blk.ffn, JsonPath{s, b, "ffn"});
+    const JsonPath path{s, b, "pool"};
     if (blk.pool_after) {
-      if (tokens_.extra > 0) throw SpecError(path + ".pool", "token pooling cannot be used with a cls token");
+      if (tokens_.extra > 0) throw SpecError(path(), "token pooling cannot be used with a cls token");
       if (tokens_.n < 3)
-        throw SpecError(path + ".pool",
+        throw SpecError(path(),
                         fmt::format("token pooling (kernel 3, stride 2) needs at least 3 tokens, got {}", tokens_.n));
       const std::int64_t n_out = (tokens_.n - 3) / 2 + 1;
       ub.simple(OpKind::max_pool1d, "pool", dim_, mul(n_out, dim_), mul(tokens_.n, dim_));
@@ -506,7 +525,8 @@ class Lowering {
 
   const Arch& arch_;
   const PaperRules& rules_;
-  Lowered out_;
+  Lowered& out_;
+  std::vector<Unit>& spare_;
   Tokens tokens_;
   std::int64_t dim_ = 0;
   std::int64_t stem_tokens_ = 0;
@@ -571,17 +591,25 @@ Result<PaperRules> paper_rules(std::string_view convention) {
   return Error{fmt::format("meta.paper_count: unknown convention '{}' (known: litv2, lit, swin)", convention)};
 }
 
-Result<Lowered> lower(const Arch& arch) {
+Result<const Lowered*> Lowerer::lower(const Arch& arch) {
   if (arch.stages.empty()) return Error{"stages: must not be empty"};
   auto rules = paper_rules(arch.meta.paper_count);
   if (!rules) return rules.error();
   try {
-    return Lowering(arch, *rules).run();
+    Lowering(arch, *rules, net_, spare_).run();
+    return &net_;
   } catch (const SpecError& e) {
     return Error{e.what()};
   } catch (const detail::Overflow&) {
     return Error{"input: the network is too large: its counts overflow 64-bit integers"};
   }
+}
+
+Result<Lowered> lower(const Arch& arch) {
+  Lowerer lowerer;
+  auto net = lowerer.lower(arch);
+  if (!net) return net.error();
+  return std::move(lowerer.net_);
 }
 
 }  // namespace hwnas::space

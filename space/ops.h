@@ -123,4 +123,17 @@ Grid patch_output(const Patch& p, Grid in);
 // whose counts overflow is an error, not a wrap-around.
 Result<Lowered> lower(const Arch& arch);
 
+// Lowers one arch after another into the same storage: once it has seen a network as large, it
+// allocates nothing (the search loop lowers ~10⁵ archs/s). One per thread.
+class Lowerer {
+ public:
+  // The same network as space::lower; valid until the next call.
+  Result<const Lowered*> lower(const Arch& arch);
+
+ private:
+  friend Result<Lowered> space::lower(const Arch& arch);
+  Lowered net_;
+  std::vector<Unit> spare_;  // units of longer networks lowered before, kept for their storage
+};
+
 }  // namespace hwnas::space

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "space/ops.h"
+#include "space/spec_error.h"
 #include "space/validate.h"
 
 namespace hwnas::space {
@@ -97,19 +98,21 @@ Result<Candidate> Sampler::repair(Genome g) const {
 
   Arch a = space_.base;
   a.stages.clear();
+  a.stages.reserve(space_.stages.size());
   Grid grid = patch_output(a.stem, Grid{a.input.height, a.input.width});
   std::int64_t prev_dim = 0;
   std::size_t at = 0;
   for (std::size_t s = 0; s < space_.stages.size(); ++s) {
     const StageSpace& ss = space_.stages[s];
-    const std::string sp = fmt::format("stages[{}]", s);
+    const detail::JsonPath sp(static_cast<int>(s), "");  // formatted only for an error
     Stage st;
     const auto depth = static_cast<std::size_t>(ss.depths[g[at]]);
+    st.blocks.reserve(depth);
     st.dim = ss.dims[g[at + 1]];
     const std::int64_t hd = first_valid(g[at + 2], ss.head_dims.size(), [&](std::size_t c) {
       return ss.head_dims[c] <= st.dim && st.dim % ss.head_dims[c] == 0;
     });
-    if (hd < 0) return Error{fmt::format("{}: no head_dim choice divides dim {}", sp, st.dim)};
+    if (hd < 0) return Error{fmt::format("{}: no head_dim choice divides dim {}", sp(), st.dim)};
     g[at + 2] = static_cast<std::uint32_t>(hd);
     st.heads = st.dim / ss.head_dims[static_cast<std::size_t>(hd)];
     if (s > 0) {
@@ -119,7 +122,7 @@ Result<Candidate> Sampler::repair(Genome g) const {
         const Grid out = patch_output(p, grid);
         return out.h >= 1 && out.w >= 1;
       });
-      if (ds < 0) return Error{fmt::format("{}: no downsample choice fits a {}x{} grid", sp, grid.h, grid.w)};
+      if (ds < 0) return Error{fmt::format("{}: no downsample choice fits a {}x{} grid", sp(), grid.h, grid.w)};
       g[at + 3] = static_cast<std::uint32_t>(ds);
       st.downsample = ss.downsamples[static_cast<std::size_t>(ds)];
       grid = patch_output(st.downsample, grid);
@@ -133,13 +136,14 @@ Result<Candidate> Sampler::repair(Genome g) const {
       const std::int64_t mi = first_valid(g[at + kMixer], ss.mixers.size(), [&](std::size_t c) {
         return mixer_fits(ss.mixers[c], grid, a.cls_token, st.dim, st.heads);
       });
-      if (mi < 0) return Error{fmt::format("{}.blocks[{}]: no mixer choice fits a {}x{} grid", sp, b, grid.h, grid.w)};
+      if (mi < 0)
+        return Error{fmt::format("{}.blocks[{}]: no mixer choice fits a {}x{} grid", sp(), b, grid.h, grid.w)};
       g[at + kMixer] = static_cast<std::uint32_t>(mi);
       blk.mixer = ss.mixers[static_cast<std::size_t>(mi)];
       const std::int64_t fk = first_valid(g[at + kFfnKind], ss.ffn_kinds.size(), [&](std::size_t c) {
         return !(ss.ffn_kinds[c] == FfnKind::convffn && a.cls_token);
       });
-      if (fk < 0) return Error{fmt::format("{}.blocks[{}]: no FFN kind works with a cls token", sp, b)};
+      if (fk < 0) return Error{fmt::format("{}.blocks[{}]: no FFN kind works with a cls token", sp(), b)};
       g[at + kFfnKind] = static_cast<std::uint32_t>(fk);
       blk.ffn.kind = ss.ffn_kinds[static_cast<std::size_t>(fk)];
       if (blk.ffn.kind != FfnKind::none) blk.ffn.hidden = ffn_width(ss.ffn_ratios[g[at + kFfnRatio]], st.dim);

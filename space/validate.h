@@ -26,9 +26,10 @@ inline constexpr std::int64_t kMaxKernel = 64;
 Result<Arch> validate(Arch arch);
 
 namespace detail {
+class JsonPath;
 // Range rules of one stem/downsample or mixer, shared with the search-space loader (throw SpecError).
-void check_patch(const Patch& p, const std::string& path, bool is_stem);
-void check_mixer(const Mixer& m, const std::string& path);
+void check_patch(const Patch& p, const JsonPath& path, bool is_stem);
+void check_mixer(const Mixer& m, const JsonPath& path);
 }  // namespace detail
 
 }  // namespace hwnas::space
