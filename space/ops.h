@@ -53,6 +53,8 @@ struct AttentionShape {
   std::int64_t batch() const { return windows * heads; }
 };
 
+// A field added here must also be reset in UnitBuilder::start (ops.cc: ops are reused from network
+// to network) and compared in ops_test.cc.
 struct Op {
   OpKind kind = OpKind::add;
   std::string name;           // dotted, relative to its unit: "attn.qkv", "mlp.fc1", "norm1"
