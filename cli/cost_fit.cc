@@ -1,6 +1,9 @@
 #include "cli/cost_fit.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -68,6 +71,48 @@ void add_metrics_row(Table& t, const std::string& name, const cost::Metrics& m) 
              fmt::format("{:.3f}", m.kendall_tau), fmt::format("{:.3f}", m.spearman_rho)});
 }
 
+double rel_error(double predicted, double measured) {
+  return (predicted - measured) / measured;
+}
+
+// Where the error comes from: the held-out archs predicted outside ±10%, largest error first, with the
+// unit group that takes the largest share of their predicted time; then, per such group, how many of
+// the archs it dominates are missed.
+void print_misses(std::FILE* out, const cost::Evaluation& e) {
+  std::vector<const cost::EvalRow*> misses;
+  for (const cost::EvalRow& r : e.rows)
+    if (std::abs(rel_error(r.predicted_us, r.measured_us)) > 0.10) misses.push_back(&r);
+  if (misses.empty()) return;
+  std::stable_sort(misses.begin(), misses.end(), [](const cost::EvalRow* a, const cost::EvalRow* b) {
+    return std::abs(rel_error(a->predicted_us, a->measured_us)) > std::abs(rel_error(b->predicted_us, b->measured_us));
+  });
+  constexpr std::size_t kShown = 12;
+  fmt::print(out, "outside +-10%: {} of {} held-out archs{}:\n", misses.size(), e.rows.size(),
+             misses.size() > kShown ? fmt::format(" ({} largest shown)", kShown) : "");
+  Table t({{"arch", Table::Align::left},
+           {"measured ms"},
+           {"predicted ms"},
+           {"error"},
+           {"sum of blocks"},
+           {"largest predicted share", Table::Align::left}});
+  for (std::size_t i = 0; i < misses.size() && i < kShown; ++i) {
+    const cost::EvalRow& r = *misses[i];
+    t.add_row({r.name.empty() ? r.arch_hash : r.name, fmt::format("{:.2f}", r.measured_us / 1e3),
+               fmt::format("{:.2f}", r.predicted_us / 1e3),
+               fmt::format("{:+.1f}%", 100 * rel_error(r.predicted_us, r.measured_us)),
+               r.block_sum_us ? fmt::format("{:+.1f}%", 100 * rel_error(*r.block_sum_us, r.measured_us)) : "-",
+               fmt::format("{} {:.0f}%", r.top_group, 100 * r.top_group_share)});
+  }
+  t.print(out);
+  std::map<std::string, std::pair<int, int>> by_group;  // missed, all
+  for (const cost::EvalRow& r : e.rows) ++by_group[r.top_group].second;
+  for (const cost::EvalRow* r : misses) ++by_group[r->top_group].first;
+  std::string line;
+  for (const auto& [g, c] : by_group)
+    if (c.first > 0) line += fmt::format("{}{} {} of {}", line.empty() ? "" : ", ", g, c.first, c.second);
+  fmt::print(out, "missed by largest predicted share: {}\n", line);
+}
+
 }  // namespace
 
 void print_evaluation(std::FILE* out, const FitOutcome& f) {
@@ -118,6 +163,7 @@ void print_evaluation(std::FILE* out, const FitOutcome& f) {
   t.print(out);
   fmt::print(out, "error band (predicted/measured - 1, {}): 5% {:+.1f}%, median {:+.1f}%, 95% {:+.1f}%\n",
              m.band.source, 100 * m.band.q05, 100 * m.band.q50, 100 * m.band.q95);
+  print_misses(out, e);
 }
 
 std::optional<StoredModel> find_stored_model(store::Store& db, const CostKey& key, int version) {

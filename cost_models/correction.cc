@@ -63,19 +63,20 @@ Correction::Correction(const Model& model, double default_margin) : model_(model
 std::vector<double> Correction::features(const space::Arch& arch, double* raw) const {
   std::vector<double> z(kDims, 0.0);
   z[0] = 1;
-  auto net = space::lower(arch);
+  thread_local space::Lowerer lowerer;  // the search predicts every candidate: no allocation
+  auto net = lowerer.lower(arch);
   if (!net) {
     *raw = 0;
     return z;
   }
   double sum = 0;
-  for (const space::Unit& u : net->units) {
+  for (const space::Unit& u : (*net)->units) {
     const Group g = group_of(arch, u);
     const double t = model_.predict_unit_us(g, unit_features(u, model_.key.batch));
     z[2 + g.index()] += t;
     sum += t;
   }
-  *raw = model_.compose(sum, net->units.size());
+  *raw = model_.compose(sum, (*net)->units.size());
   for (std::size_t i = 2; i < kDims; ++i) z[i] = sum > 0 ? z[i] / sum : 0;
   z[1] = std::log(std::max(*raw, 1.0) / 1e3);
   return z;

@@ -1,5 +1,8 @@
 #include "cost_models/evaluate.h"
 
+#include <algorithm>
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 namespace hwnas::cost {
@@ -38,8 +41,24 @@ Evaluation evaluate(const Model& model, const std::vector<NetworkSample>& held_o
     r.name = n.name;
     r.measured_us = n.us;
     double sum = 0;
-    for (const NetworkUnit& u : n.units) sum += model.predict_unit_us(u.group, u.f);
+    std::vector<std::pair<std::string, double>> by_group;  // where an error comes from, for the table
+    for (const NetworkUnit& u : n.units) {
+      const double t = model.predict_unit_us(u.group, u.f);
+      sum += t;
+      std::string g = group_name(u.group);
+      auto it = std::find_if(by_group.begin(), by_group.end(), [&](const auto& p) { return p.first == g; });
+      if (it == by_group.end())
+        by_group.emplace_back(std::move(g), t);
+      else
+        it->second += t;
+    }
     r.predicted_us = model.compose(sum, n.units.size());
+    if (!by_group.empty() && sum > 0) {
+      const auto top = std::max_element(by_group.begin(), by_group.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+      r.top_group = top->first;
+      r.top_group_share = top->second / sum;
+    }
     r.macs_baseline_us = us_per_mac * n.macs;
     r.block_sum_us = n.block_sum_us;
     meas.push_back(r.measured_us);
@@ -89,6 +108,7 @@ nlohmann::json to_json(const Evaluation& e) {
                         {"predicted_us", r.predicted_us},
                         {"macs_baseline_us", r.macs_baseline_us}};
     if (r.block_sum_us) j["block_sum_us"] = *r.block_sum_us;
+    if (!r.top_group.empty()) j["top_group"] = {{"group", r.top_group}, {"share", r.top_group_share}};
     rows.push_back(std::move(j));
   }
   return {{"model", to_json(e.model)},

@@ -18,6 +18,8 @@ struct EvalRow {
   std::string arch_hash, name;
   double measured_us = 0, predicted_us = 0, macs_baseline_us = 0;
   std::optional<double> block_sum_us;
+  std::string top_group;       // the unit group with the largest share of the predicted time
+  double top_group_share = 0;  // that share of the sum of predicted units
 };
 
 struct Evaluation {

@@ -1,6 +1,8 @@
 #include "cost_models/fit.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -79,6 +81,23 @@ TEST(Fit, NetworkTermIsRecovered) {
   EXPECT_EQ(e.block_sum.n, 15);
   // The sum of the units alone misses the 10% scale and the inter-unit time: ≥ 1 − 1/1.1 off.
   EXPECT_GT(e.block_sum.mape, 1 - 1 / 1.1);
+  // Each row names the unit group with the largest share of its predicted time (summed here directly).
+  ASSERT_EQ(e.rows.size(), held.size());
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    std::map<std::string, double> by_group;
+    double sum = 0;
+    for (const NetworkUnit& u : held[i].units) {
+      const double t = model->predict_unit_us(u.group, u.f);
+      by_group[group_name(u.group)] += t;
+      sum += t;
+    }
+    const auto top = std::max_element(by_group.begin(), by_group.end(),
+                                      [](const auto& a, const auto& b) { return a.second < b.second; });
+    EXPECT_EQ(e.rows[i].top_group, top->first);
+    EXPECT_NEAR(e.rows[i].top_group_share, top->second / sum, 1e-12);
+    EXPECT_GT(e.rows[i].top_group_share, 0.0);
+    EXPECT_LE(e.rows[i].top_group_share, 1.0);
+  }
 }
 
 TEST(Fit, RefusesNothingAndNonPositiveTimes) {

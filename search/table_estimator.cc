@@ -167,9 +167,10 @@ const std::array<std::string_view, kTableFeatures>& table_feature_names() {
 }
 
 Result<TableFeatures> table_features(const space::Arch& arch) {
-  auto net = space::lower(arch);
+  thread_local space::Lowerer lowerer;  // features of every candidate the search ranks: no allocation
+  auto net = lowerer.lower(arch);
   if (!net) return net.error();
-  const space::Counts c = space::count(*net);
+  const space::Counts c = space::count(**net);
   double blocks = 0, dims = 0, attention = 0;
   for (const space::Stage& s : arch.stages) {
     for (const space::Block& b : s.blocks) {

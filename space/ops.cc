@@ -139,7 +139,9 @@ class Lowering {
   void run() {
     std::size_t blocks = 0;
     for (const Stage& st : arch_.stages) blocks += st.blocks.size();
-    for (Unit& u : out_.units) spare_.push_back(std::move(u));
+    // Reversed, so that begin() (which takes the last spare) gives each unit the storage of the unit
+    // at the same place last time: a HiLo block's 20 ops are not cut to a head's 3 and regrown.
+    for (auto u = out_.units.rbegin(); u != out_.units.rend(); ++u) spare_.push_back(std::move(*u));
     out_.units.clear();
     out_.units.reserve(blocks + arch_.stages.size() + 1);  // units are referenced while later ones are added
     stem();

@@ -102,16 +102,22 @@ TEST(Lowerer, ReusedStorageGivesWhatAFreshLoweringGives) {
   auto deit = preset("deit-tiny");
   ASSERT_TRUE(deit.ok());
   Arch broken = *deit;
-  broken.stages[0].blocks.back().pool_after = true;  // a cls token cannot be pooled
+  broken.stages[0].blocks.back().pool_after = true;  // fails in the last block: a cls token cannot be pooled
+  Arch broken_stem = *deit;
+  broken_stem.input.height = broken_stem.input.width = 8;  // fails in the stem: the 16x16 patch does not fit
+  std::stable_sort(archs.begin(), archs.end(),
+                   [](const Arch& a, const Arch& b) { return lower(a)->units.size() < lower(b)->units.size(); });
+  ASSERT_LT(lower(archs.front())->units.size() + 10, lower(archs.back())->units.size());
   Lowerer lowerer;
   std::size_t failures = 0;
   for (std::size_t i = 0; i < archs.size(); ++i) {
-    // Largest after smallest and back: units and ops are reused, added and cut off.
+    // Smallest, largest, next smallest, next largest…: units and ops are reused, added and cut off.
     const Arch& a = archs[i % 2 == 0 ? i / 2 : archs.size() - 1 - i / 2];
     if (i % 7 == 3) {
-      auto bad = lowerer.lower(broken);
+      const Arch& b = (i / 7) % 2 == 0 ? broken : broken_stem;
+      auto bad = lowerer.lower(b);
       ASSERT_FALSE(bad.ok());
-      EXPECT_EQ(bad.error().message, lower(broken).error().message);
+      EXPECT_EQ(bad.error().message, lower(b).error().message);
       ++failures;
     }
     auto fresh = lower(a);
@@ -131,6 +137,9 @@ TEST(Lowerer, ErrorsNameTheJsonPath) {
   Arch pooled = *deit;
   pooled.stages[0].blocks[3].pool_after = true;
   EXPECT_EQ(lower(pooled).error().message, "stages[0].blocks[3].pool: token pooling cannot be used with a cls token");
+  Arch small = *deit;
+  small.input.height = small.input.width = 8;
+  EXPECT_EQ(lower(small).error().message, "stem.kernel: kernel 16 does not fit the 8x8 input");
   Arch convffn = *deit;
   convffn.stages[0].blocks[2].ffn.kind = FfnKind::convffn;
   EXPECT_EQ(lower(convffn).error().message,

@@ -17,7 +17,8 @@ struct SpecError : std::runtime_error {
 
 // A JSON path formatted only when an error names it (validation and lowering run in the search
 // loop, where building every path string cost more than the checks): "stem",
-// "stages[2].downsample", "stages[1].blocks[3].mixer"; path(".size") appends a field.
+// "stages[2].downsample", "stages[1].blocks[3].mixer"; path(".size") appends a field. It holds views:
+// build it in the expression that uses it, or from literals.
 class JsonPath {
  public:
   JsonPath(const char* whole) : part_(whole) {}         // NOLINT(google-explicit-constructor)
