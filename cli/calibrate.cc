@@ -103,6 +103,44 @@ class Calibration {
     return out;
   }
 
+  // Another burst of the stored network measurement `hash`, when it has fewer than `wanted` (MEASURE.md:
+  // "a single burst cannot tell which mode it landed in"; a slow phase of the shared host moved whole
+  // held-out networks 20% off the model). The record kept is the fastest burst's, every burst's figure
+  // in its detail (`bursts_us`): what the host gives when other jobs do not slow it. One process only
+  // (on a farm each network keeps its one burst). Returns whether it measured.
+  bool add_network_burst(const space::Arch& arch, const std::string& hash, int wanted) {
+    if (opts_.farm != nullptr) return false;
+    auto hit = db_.find_measurement(measurement_key(key_, hash));
+    if (!hit) throw RuntimeFailure(hit.error().message);
+    if (!*hit) return false;
+    store::MeasurementRecord kept = (*hit)->record;
+    nlohmann::json detail = nlohmann::json::parse(kept.detail_json, nullptr, false);
+    if (!detail.is_object()) detail = nlohmann::json::object();
+    std::vector<double> bursts;
+    if (detail.contains("bursts_us") && detail["bursts_us"].is_array())
+      for (const auto& b : detail["bursts_us"])
+        if (b.is_number()) bursts.push_back(b.get<double>());
+    if (bursts.empty()) bursts.push_back(kept.figures.figure_us);
+    if (static_cast<int>(bursts.size()) >= wanted) return false;
+    auto fresh = measure_subject(backend_, key_, arch, hash, -1, network_timing_, weights_, true);
+    if (!fresh) {
+      say(fresh.error().message);
+      return false;
+    }
+    bursts.push_back(fresh->figures.figure_us);
+    if (fresh->figures.figure_us < kept.figures.figure_us) {
+      kept.figures = fresh->figures;
+      detail = nlohmann::json::parse(fresh->detail_json, nullptr, false);
+      if (!detail.is_object()) detail = nlohmann::json::object();
+    }
+    const auto [lo, hi] = std::minmax_element(bursts.begin(), bursts.end());
+    detail["bursts_us"] = bursts;
+    detail["burst_spread"] = *lo > 0 ? *hi / *lo - 1 : 0.0;
+    kept.detail_json = detail.dump();
+    check(db_.put_measurement(kept));
+    return true;
+  }
+
   void say(const std::string& line) {
     if (progress_ != nullptr) {
       fmt::print(progress_, "{}\n", line);
@@ -176,7 +214,7 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
     double n = 0;
     auto count = [&](const space::Arch& a) {
       auto net = space::lower(a);
-      n += 1 + (net ? static_cast<double>(net->units.size()) : 0.0);
+      n += opts.network_bursts + (net ? static_cast<double>(net->units.size()) : 0.0);  // bursts: ETA only
     };
     if (opts.eval_presets)
       for (const auto& a : holdout.presets) count(a);
@@ -298,9 +336,22 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
     cal.say_sometimes(fmt::format("calibrate: held-out set {}/{} ({}), ETA {}", e + 1, eval.size(), a.meta.name,
                                   clock_text(left * item_s)));
   }
+  // Further bursts of every network, the held-out ones in reverse order, so that a network's bursts lie
+  // the whole held-out pass apart; then the training networks the store holds (this run's or earlier).
+  std::vector<std::pair<const space::Arch*, std::string>> networks;
+  for (auto e = eval.rbegin(); e != eval.rend(); ++e)
+    if (backend.unsupported(**e, key.run).empty()) networks.emplace_back(*e, space::hash_hex(space::arch_hash(**e)));
+  for (const auto& a : pool->networks) networks.emplace_back(a.get(), space::hash_hex(space::arch_hash(*a)));
+  for (int b = 2; b <= opts.network_bursts; ++b) {
+    for (std::size_t n = 0; n < networks.size(); ++n) {
+      if (cal.add_network_burst(*networks[n].first, networks[n].second, b)) ++st.bursts;
+      cal.say_sometimes(fmt::format("calibrate: network burst {} of {}: {}/{} ({})", b, opts.network_bursts, n + 1,
+                                    networks.size(), networks[n].first->meta.name));
+    }
+  }
   st.held_out_s = cal.now_s() - eval_start;
-  cal.say(fmt::format("calibrate: held-out set measured in {} ({} new measurements)", clock_text(st.held_out_s),
-                      st.held_out));
+  cal.say(fmt::format("calibrate: held-out set measured in {} ({} new measurements, {} further network bursts)",
+                      clock_text(st.held_out_s), st.held_out, st.bursts));
   return st;
 }
 
@@ -311,6 +362,7 @@ StoredModel calibrated_model(prof::Backend& backend, store::Store& db, const Cos
   co.farm = farm;
   co.eval_samples = 0;
   co.eval_presets = false;
+  co.network_bursts = 1;  // within the caller's budget
   if (progress != nullptr)
     fmt::print(progress,
                "no cost model in {} for {}, backend {}, batch {}, {}: calibrating for {:.1f} min first "

@@ -29,11 +29,13 @@ struct CalibrateOptions {
   double network_share = 0.15;             // of the budget, at most, on whole training networks
   std::size_t per_group = 3;               // round 0: units per group
   std::size_t round = 12;                  // units per adaptive round
+  int network_bursts = 2;                  // bursts per network, apart in time; the fastest is kept
   prof::mpi::Coordinator* farm = nullptr;  // measure on these MPI workers (null: this process)
 };
 
 struct CalibrateStats {
   std::int64_t measured = 0, reused = 0, networks = 0, held_out = 0, failed = 0;
+  std::int64_t bursts = 0;                // further network bursts measured (network_bursts)
   double training_s = 0, held_out_s = 0;  // by the backend's clock
   int rounds = 0;
 };

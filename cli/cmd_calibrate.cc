@@ -15,7 +15,7 @@ int run_calibrate(const Args& args) {
   const std::string usage =
       "hwnas calibrate [--budget-min 10] [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16] "
       "[--eval-archs N] "
-      "[--max-item-ms MS] [--backend onednn|fake] [--db PATH] [--mpi [--mpi-devices MAP.json]]";
+      "[--max-item-ms MS] [--network-bursts N] [--backend onednn|fake] [--db PATH] [--mpi [--mpi-devices MAP.json]]";
   po::options_description desc("calibrate: measure units and networks for the cost model of this device, then fit it");
   add_cost_key_options(desc);
   CalibrateOptions o;
@@ -27,7 +27,9 @@ int run_calibrate(const Args& args) {
       "max-item-ms", po::value<double>()->default_value(o.max_item_ms),
       "cap on each unit's timing (ms); networks use the standard protocol's cap")(
       "pool-archs", po::value<int>()->default_value(o.pool_archs), "training archs the unit pool is drawn from")(
-      "no-fit", "only measure");
+      "network-bursts", po::value<int>()->default_value(o.network_bursts),
+      "times each network is measured, apart in time (the fastest burst is kept; one process only)")("no-fit",
+                                                                                                     "only measure");
   add_farm_options(desc);
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
@@ -36,11 +38,13 @@ int run_calibrate(const Args& args) {
   o.eval_presets = vm.count("no-presets") == 0;
   o.max_item_ms = vm["max-item-ms"].as<double>();
   o.pool_archs = vm["pool-archs"].as<int>();
+  o.network_bursts = vm["network-bursts"].as<int>();
   if (!(o.budget_s >= 0)) throw UsageError("--budget-min: must be >= 0");
   if (o.eval_samples < 0 || o.eval_samples > cost::kHoldoutSamples)
     throw UsageError(fmt::format("--eval-archs: must be in [0, {}]", cost::kHoldoutSamples));
   if (!(o.max_item_ms >= 10)) throw UsageError("--max-item-ms: must be >= 10");
   if (o.pool_archs < 1 || o.pool_archs > 100000) throw UsageError("--pool-archs: must be in [1, 100000]");
+  if (o.network_bursts < 1 || o.network_bursts > 5) throw UsageError("--network-bursts: must be in [1, 5]");
   if (vm.count("device") != 0 && !prof::parse_device(vm["device"].as<std::string>()))
     throw UsageError("--device: calibrate measures this machine: cpu or cuda:N");
 

@@ -1,6 +1,7 @@
 // End-to-end: the hwnas binary as a user runs it (exit codes, output, error lines).
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -172,6 +173,19 @@ TEST(CliStore, ANonDatabaseFileIsRefusedAndLeftUntouched) {
 
 }  // namespace
 
+namespace {
+
+// The integer that ends just before `tail` in `text` (-1 when `tail` is missing).
+int number_before(const std::string& text, const std::string& tail) {
+  const auto at = text.find(tail);
+  if (at == std::string::npos) return -1;
+  auto begin = at;
+  while (begin > 0 && std::isdigit(static_cast<unsigned char>(text[begin - 1])) != 0) --begin;
+  return begin == at ? -1 : std::stoi(text.substr(begin, at - begin));
+}
+
+}  // namespace
+
 // Cost models end to end on the fake backend (virtual clock: a 0.3-minute budget takes well under
 // a second of wall time): calibrate, resume, fit, predict, and refusal of a model for another key.
 TEST(CliCost, CalibrateResumesFitsAndPredictsOnTheFakeBackend) {
@@ -189,11 +203,25 @@ TEST(CliCost, CalibrateResumesFitsAndPredictsOnTheFakeBackend) {
   ASSERT_NE(at, std::string::npos) << first.out;
   const int measured = std::stoi(first.out.substr(at + 13));
   ASSERT_GT(measured, 20);
+  // Every network measured (3 held-out + the training ones) got a second burst.
+  const int bursts = number_before(first.out, " further network bursts)");
+  EXPECT_EQ(bursts, 3 + number_before(first.out, " training networks,")) << first.out;
   const CliRun second = run(calib);
   ASSERT_EQ(second.code, 0) << second.out;
   EXPECT_NE(second.out.find(fmt::format(", {} already in the store;", measured)), std::string::npos) << second.out;
-  EXPECT_NE(second.out.find("(0 new measurements)"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("(0 new measurements, "), std::string::npos) << second.out;
+  // The budget measured more training units and networks; only those new networks got a second burst.
+  const int bursts2 = number_before(second.out, " further network bursts)");
+  EXPECT_EQ(bursts2, number_before(second.out, " training networks,")) << second.out;
   EXPECT_NE(second.out.find("stored as cost model v2"), std::string::npos) << second.out;
+  // A third burst: one more for every network stored so far, two for any new one (the stored records
+  // count the bursts they hold).
+  const CliRun third = run(calib + " --network-bursts 3 --no-fit");
+  ASSERT_EQ(third.code, 0) << third.out;
+  EXPECT_EQ(number_before(third.out, " further network bursts)"),
+            bursts + bursts2 + 2 * number_before(third.out, " training networks,"))
+      << third.out;
+  EXPECT_EQ(run(calib + " --network-bursts 0").code, 2);
 
   const std::string model = tmp("cost_fake_model.json");
   const CliRun fit = run("fit --backend fake --db " + db + " --json " + model);
