@@ -1,7 +1,6 @@
 #include "cost_models/evaluate.h"
 
-#include <algorithm>
-#include <utility>
+#include <array>
 
 #include <nlohmann/json.hpp>
 
@@ -41,23 +40,19 @@ Evaluation evaluate(const Model& model, const std::vector<NetworkSample>& held_o
     r.name = n.name;
     r.measured_us = n.us;
     double sum = 0;
-    std::vector<std::pair<std::string, double>> by_group;  // where an error comes from, for the table
+    std::array<double, kGroupSlots> by_group{};  // where an error comes from, for the table
     for (const NetworkUnit& u : n.units) {
       const double t = model.predict_unit_us(u.group, u.f);
       sum += t;
-      std::string g = group_name(u.group);
-      auto it = std::find_if(by_group.begin(), by_group.end(), [&](const auto& p) { return p.first == g; });
-      if (it == by_group.end())
-        by_group.emplace_back(std::move(g), t);
-      else
-        it->second += t;
+      by_group[u.group.index()] += t;
     }
     r.predicted_us = model.compose(sum, n.units.size());
-    if (!by_group.empty() && sum > 0) {
-      const auto top = std::max_element(by_group.begin(), by_group.end(),
-                                        [](const auto& a, const auto& b) { return a.second < b.second; });
-      r.top_group = top->first;
-      r.top_group_share = top->second / sum;
+    const NetworkUnit* top = nullptr;
+    for (const NetworkUnit& u : n.units)
+      if (top == nullptr || by_group[u.group.index()] > by_group[top->group.index()]) top = &u;
+    if (top != nullptr && sum > 0) {
+      r.top_group = group_name(top->group);
+      r.top_group_share = by_group[top->group.index()] / sum;
     }
     r.macs_baseline_us = us_per_mac * n.macs;
     r.block_sum_us = n.block_sum_us;
