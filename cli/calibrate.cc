@@ -16,10 +16,13 @@
 #include "cli/stored_measure.h"
 #include "cost_models/fit.h"
 #include "cost_models/plan.h"
+#include "profilers/bursts.h"
 #include "profilers/timing.h"
 #include "profilers/weight_source.h"
 #include "space/canonical.h"
 #include "space/count.h"
+#include "space/presets.h"
+#include "space/seed_spaces.h"
 
 namespace hwnas::cli {
 namespace {
@@ -103,12 +106,13 @@ class Calibration {
     return out;
   }
 
-  // Another burst of the stored network measurement `hash`, when it has fewer than `wanted` (MEASURE.md:
+  // Another burst of the stored network measurement `hash`, when it has fewer than `pass` and the policy
+  // wants one (profilers/bursts.h; MEASURE.md:
   // "a single burst cannot tell which mode it landed in"; a slow phase of the shared host moved whole
   // held-out networks 20% off the model). The record kept is the fastest burst's, every burst's figure
   // in its detail (`bursts_us`): what the host gives when other jobs do not slow it. One process only
   // (on a farm each network keeps its one burst). Returns whether it measured.
-  bool add_network_burst(const space::Arch& arch, const std::string& hash, int wanted) {
+  bool add_network_burst(const space::Arch& arch, const std::string& hash, int pass, const prof::BurstPolicy& policy) {
     if (opts_.farm != nullptr) return false;
     auto hit = db_.find_measurement(measurement_key(key_, hash));
     if (!hit) throw RuntimeFailure(hit.error().message);
@@ -121,7 +125,7 @@ class Calibration {
       for (const auto& b : detail["bursts_us"])
         if (b.is_number()) bursts.push_back(b.get<double>());
     if (bursts.empty()) bursts.push_back(kept.figures.figure_us);
-    if (static_cast<int>(bursts.size()) >= wanted) return false;
+    if (static_cast<int>(bursts.size()) >= pass || !prof::wants_another_burst(bursts, policy)) return false;
     auto fresh = measure_subject(backend_, key_, arch, hash, -1, network_timing_, weights_, true);
     if (!fresh) {
       say(fresh.error().message);
@@ -133,9 +137,8 @@ class Calibration {
       detail = nlohmann::json::parse(fresh->detail_json, nullptr, false);
       if (!detail.is_object()) detail = nlohmann::json::object();
     }
-    const auto [lo, hi] = std::minmax_element(bursts.begin(), bursts.end());
     detail["bursts_us"] = bursts;
-    detail["burst_spread"] = *lo > 0 ? *hi / *lo - 1 : 0.0;
+    detail["burst_spread"] = prof::burst_spread(bursts);
     kept.detail_json = detail.dump();
     check(db_.put_measurement(kept));
     return true;
@@ -183,7 +186,17 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
   Calibration cal(backend, db, key, opts, progress);
   auto sp = space::builtin_space("hybrid-vit");
   if (!sp) throw RuntimeFailure(sp.error().message);
-  auto pool = cost::build_pool(*sp, holdout, opts.pool_archs, opts.pool_networks, key.run.batch);
+  // Around the presets: their own block shapes and stacks of one block kind, which samples of the
+  // default space lack (the presets themselves stay held out).
+  std::vector<space::SearchSpace> neighbours;
+  if (opts.preset_neighbours > 0)
+    for (const space::PresetInfo& p : space::presets()) {
+      auto base = space::preset(p.name);
+      if (!base) continue;
+      if (auto near = space::seed_space("finercut", *base, p.name)) neighbours.push_back(*std::move(near));
+    }
+  auto pool = cost::build_pool(*sp, holdout, opts.pool_archs, opts.pool_networks, key.run.batch, cost::kTrainingSeed,
+                               neighbours, opts.preset_neighbours);
   if (!pool) throw RuntimeFailure(pool.error().message);
   cost::Planner planner(*pool);
 
@@ -342,9 +355,10 @@ CalibrateStats calibrate(prof::Backend& backend, store::Store& db, const CostKey
   for (auto e = eval.rbegin(); e != eval.rend(); ++e)
     if (backend.unsupported(**e, key.run).empty()) networks.emplace_back(*e, space::hash_hex(space::arch_hash(**e)));
   for (const auto& a : pool->networks) networks.emplace_back(a.get(), space::hash_hex(space::arch_hash(*a)));
+  const prof::BurstPolicy policy = prof::BurstPolicy::up_to(opts.network_bursts, opts.burst_agree);
   for (int b = 2; b <= opts.network_bursts; ++b) {
     for (std::size_t n = 0; n < networks.size(); ++n) {
-      if (cal.add_network_burst(*networks[n].first, networks[n].second, b)) ++st.bursts;
+      if (cal.add_network_burst(*networks[n].first, networks[n].second, b, policy)) ++st.bursts;
       cal.say_sometimes(fmt::format("calibrate: network burst {} of {}: {}/{} ({})", b, opts.network_bursts, n + 1,
                                     networks.size(), networks[n].first->meta.name));
     }

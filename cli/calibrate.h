@@ -26,10 +26,12 @@ struct CalibrateOptions {
   double max_item_ms = 400;                // per measured unit: the timing loop's cap (warm-up ≤ half of it)
   int pool_archs = 1500;                   // training archs sampled for the unit pool
   int pool_networks = 60;                  // of them, measured end to end when the plan reaches them
+  int preset_neighbours = 2;               // per preset FinerCut allows: training archs with its sublayers removed
   double network_share = 0.15;             // of the budget, at most, on whole training networks
   std::size_t per_group = 3;               // round 0: units per group
   std::size_t round = 12;                  // units per adaptive round
-  int network_bursts = 2;                  // bursts per network, apart in time; the fastest is kept
+  int network_bursts = 3;                  // bursts per network at most, apart in time; the fastest is kept
+  double burst_agree = 0.03;               // after two: more while the two fastest differ by more than this
   prof::mpi::Coordinator* farm = nullptr;  // measure on these MPI workers (null: this process)
 };
 

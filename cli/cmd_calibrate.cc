@@ -27,9 +27,13 @@ int run_calibrate(const Args& args) {
       "max-item-ms", po::value<double>()->default_value(o.max_item_ms),
       "cap on each unit's timing (ms); networks use the standard protocol's cap")(
       "pool-archs", po::value<int>()->default_value(o.pool_archs), "training archs the unit pool is drawn from")(
+      "preset-neighbours", po::value<int>()->default_value(o.preset_neighbours),
+      "training archs per preset made by removing some of its sublayers (FinerCut's space; 0: none)")(
       "network-bursts", po::value<int>()->default_value(o.network_bursts),
-      "times each network is measured, apart in time (the fastest burst is kept; one process only)")("no-fit",
-                                                                                                     "only measure");
+      "times each network is measured at most, apart in time: twice, then again while the two fastest bursts "
+      "differ by more than --burst-agree (the fastest is kept; one process only)")(
+      "burst-agree", po::value<double>()->default_value(o.burst_agree), "bursts agree within this fraction")(
+      "no-fit", "only measure");
   add_farm_options(desc);
   po::variables_map vm;
   if (!parse_options(usage, desc, {}, args, vm)) return kExitOk;
@@ -38,13 +42,17 @@ int run_calibrate(const Args& args) {
   o.eval_presets = vm.count("no-presets") == 0;
   o.max_item_ms = vm["max-item-ms"].as<double>();
   o.pool_archs = vm["pool-archs"].as<int>();
+  o.preset_neighbours = vm["preset-neighbours"].as<int>();
   o.network_bursts = vm["network-bursts"].as<int>();
+  o.burst_agree = vm["burst-agree"].as<double>();
   if (!(o.budget_s >= 0)) throw UsageError("--budget-min: must be >= 0");
   if (o.eval_samples < 0 || o.eval_samples > cost::kHoldoutSamples)
     throw UsageError(fmt::format("--eval-archs: must be in [0, {}]", cost::kHoldoutSamples));
   if (!(o.max_item_ms >= 10)) throw UsageError("--max-item-ms: must be >= 10");
   if (o.pool_archs < 1 || o.pool_archs > 100000) throw UsageError("--pool-archs: must be in [1, 100000]");
+  if (o.preset_neighbours < 0 || o.preset_neighbours > 20) throw UsageError("--preset-neighbours: must be in [0, 20]");
   if (o.network_bursts < 1 || o.network_bursts > 5) throw UsageError("--network-bursts: must be in [1, 5]");
+  if (!(o.burst_agree >= 0 && o.burst_agree < 1)) throw UsageError("--burst-agree: must be in [0, 1)");
   if (vm.count("device") != 0 && !prof::parse_device(vm["device"].as<std::string>()))
     throw UsageError("--device: calibrate measures this machine: cpu or cuda:N");
 

@@ -1,8 +1,10 @@
 // hwnas profile: time an architecture on this CPU (oneDNN) or a GPU (CUDA), end to end and block by block.
 #include <cstdio>
 #include <optional>
+#include <ranges>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -80,6 +82,8 @@ json result_json(const prof::ProfileResult& r) {
         {"threads", r.device.threads},
         {"protocol", std::string(prof::name_of(r.options.protocol))}}},
       {"end_to_end", measurement_json(r.end_to_end)},
+      {"bursts_us", r.bursts_us},
+      {"burst_spread", prof::burst_spread(r.bursts_us)},
       {"cuda_graph", r.graph ? measurement_json(*r.graph) : json()},
       {"throughput_img_s", r.throughput_img_s()},
       {"gflops", r.gflops(r.counts.macs, r.end_to_end.figure_us)},
@@ -147,6 +151,11 @@ void print_table(const prof::ProfileResult& r) {
   fmt::print("end to end: median {:.3f} ms, p90 {:.3f} ms, CV {:.1f}%, n {}, {:.1f} img/s, {:.1f} GFLOP/s{} ({})\n",
              m.median_us / 1e3, m.p90_us / 1e3, 100 * m.cv, m.n, r.throughput_img_s(), g,
              peak > 0 ? fmt::format(" = {:.0f}% of peak", 100 * g / peak) : "", space::format_macs(r.counts.macs));
+  if (r.bursts_us.size() > 1)
+    fmt::print(
+        "end to end in {} bursts, the fastest above: {} ms (spread {:.1f}%)\n", r.bursts_us.size(),
+        fmt::join(r.bursts_us | std::views::transform([](double us) { return fmt::format("{:.3f}", us / 1e3); }), ", "),
+        100 * prof::burst_spread(r.bursts_us));
   if (r.graph)
     fmt::print(
         "as a CUDA graph: median {:.3f} ms, p90 {:.3f} ms, n {}, {:.1f} img/s (eager launch overhead {:+.1f}%)\n",
@@ -211,7 +220,7 @@ std::string best_peaks(store::Store& db, prof::DeviceInfo& d) {
 int run_profile(const Args& args) {
   const std::string usage =
       "hwnas profile (--preset NAME | FILE) [--device cpu|cuda:N] [--batch N] [--threads T] [--dtype f32|bf16|f16]\n"
-      "              [--per-block] [--per-op] [--weights W.safetensors [--names CONVENTION]]\n"
+      "              [--per-block] [--per-op] [--weights W.safetensors [--names CONVENTION]] [--bursts N]\n"
       "              [--protocol default|litv2|hat|nnmeter|trtexec] [--json OUT] [--trace OUT]\n"
       "hwnas profile --archs FILE.jsonl [--per-block] [--force] [--json OUT] [--mpi [--mpi-devices MAP.json]] ...";
   po::options_description desc("profile: latency of an architecture on this CPU (oneDNN) or a GPU (CUDA)");
@@ -227,6 +236,10 @@ int run_profile(const Args& args) {
       "per-op", "time every engine step alone (after an end-to-end run)")(
       "protocol", po::value<std::string>()->default_value("default"), "timing protocol")(
       "max-item-ms", po::value<double>()->default_value(0), "cap per unit/step timing (ms), 0 = protocol default")(
+      "bursts", po::value<int>()->default_value(3),
+      "time end to end in up to N bursts (at least 2; the later ones after --per-block/--per-op), until the two "
+      "fastest agree within --burst-agree; the fastest is reported")(
+      "burst-agree", po::value<double>()->default_value(0.03), "bursts agree within this fraction")(
       "weights", po::value<std::string>(), "trained weights (safetensors) instead of seeded random ones")(
       "no-peaks", "skip measuring the GEMM peak and bandwidth")(
       "db", po::value<std::string>(), "measurement store (default $HWNAS_DB, else ./hwnas.db)")(
@@ -264,6 +277,11 @@ int run_profile(const Args& args) {
   opts.per_unit = vm.count("per-block") != 0;
   opts.per_step = vm.count("per-op") != 0;
   opts.max_item_ms = vm["max-item-ms"].as<double>();
+  const int bursts = vm["bursts"].as<int>();
+  const double agree = vm["burst-agree"].as<double>();
+  if (bursts < 1 || bursts > 10) throw UsageError(fmt::format("--bursts: must be in [1, 10] (got {})", bursts));
+  if (!(agree >= 0 && agree < 1)) throw UsageError(fmt::format("--burst-agree: must be in [0, 1) (got {})", agree));
+  opts.bursts = prof::BurstPolicy::up_to(bursts, agree);
   if (opts.run.batch < 1 || opts.run.batch > 100000) throw UsageError("--batch: must be in [1, 100000]");
   if (opts.run.threads < 0) throw UsageError("--threads: must be >= 0");
 

@@ -127,11 +127,15 @@ std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileRes
   net.kind = store::SubjectKind::network;
   net.key = network_key(r.arch_hash, r.device, r.options, backend);
   net.arch_hash = r.arch_hash;
-  net.detail_json =
+  nlohmann::json detail =
       nlohmann::json{{"name", r.arch_name},    {"macs", r.counts.macs},        {"params", r.counts.params},
                      {"chunk", r.chunk},       {"creation_ms", r.creation_ms}, {"sum_of_units_us", r.sum_of_units_us},
-                     {"noise", r.noise.reason}}
-          .dump();
+                     {"noise", r.noise.reason}};
+  if (r.bursts_us.size() > 1) {
+    detail["bursts_us"] = r.bursts_us;
+    detail["burst_spread"] = prof::burst_spread(r.bursts_us);
+  }
+  net.detail_json = detail.dump();
   net.figures = figures(r.end_to_end);
   if (r.noise.flagged) {  // the noise gate judges the whole batch, the network figure with it
     net.figures.noisy = true;
@@ -180,6 +184,9 @@ prof::ProfileResult result_from_store(const space::Arch& arch, const prof::Profi
   if (detail.is_object()) {
     r.chunk = detail.value("chunk", std::int64_t{1});
     r.creation_ms = detail.value("creation_ms", 0.0);
+    if (const auto b = detail.find("bursts_us"); b != detail.end() && b->is_array())
+      for (const auto& us : *b)
+        if (us.is_number()) r.bursts_us.push_back(us.get<double>());
   }
   for (const auto& m : units) {
     prof::UnitProfile u;

@@ -11,6 +11,7 @@
 
 #include "cli/cost_data.h"
 #include "profilers/backend.h"
+#include "profilers/bursts.h"
 #include "profilers/timing.h"
 #include "space/arch.h"
 #include "space/result.h"
@@ -26,11 +27,13 @@ Result<store::MeasurementRecord> measure_subject(prof::Backend& backend, const C
                                                  const std::string& hash, int u, const prof::TimingConfig& timing,
                                                  const space::WeightSource& weights, bool calibration);
 
-// measure_subject, then stored; the figure in µs, or nothing when the backend cannot prepare it (said
+// measure_subject in bursts (profilers/bursts.h; one by default), then the fastest stored with every
+// burst's figure in its detail; the figure in µs, or nothing when the backend cannot prepare it (said
 // on `progress`, which may be null).
 std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db, const CostKey& key,
                                         const space::Arch& arch, const std::string& hash, int u,
                                         const prof::TimingConfig& timing, const space::WeightSource& weights,
-                                        std::FILE* progress, bool calibration = true);
+                                        std::FILE* progress, bool calibration = true,
+                                        const prof::BurstPolicy& bursts = {});
 
 }  // namespace hwnas::cli

@@ -42,21 +42,20 @@ std::uint64_t unit_signature(Group g, const UnitFeatures& f) {
 }
 
 Result<Pool> build_pool(const space::SearchSpace& space, const Holdout& holdout, int archs, int networks,
-                        std::int64_t batch, std::uint64_t seed) {
+                        std::int64_t batch, std::uint64_t seed, const std::vector<space::SearchSpace>& neighbours,
+                        int per_neighbour) {
   Pool pool;
-  const space::Sampler sampler(space);
-  space::Rng rng(seed);
   std::unordered_set<std::uint64_t> seen;
-  for (int i = 0; i < archs; ++i) {
-    auto c = sampler.sample(rng);
-    if (!c) return c.error();
-    const std::string hash = space::hash_hex(space::arch_hash(c->arch));
-    if (holdout.contains(hash)) continue;  // never train on a held-out arch
-    c->arch.meta.name = "calib-" + hash;
-    auto net = space::lower(c->arch);
+  std::unordered_set<std::string> archs_seen;
+  std::vector<std::shared_ptr<const space::Arch>> neighbour_networks;
+  // Adds the units of one sampled arch; whether it was new and not held out.
+  auto add = [&](space::Arch a) -> Result<std::shared_ptr<const space::Arch>> {
+    const std::string hash = space::hash_hex(space::arch_hash(a));
+    if (holdout.contains(hash) || !archs_seen.insert(hash).second) return std::shared_ptr<const space::Arch>{};
+    a.meta.name = "calib-" + hash;
+    auto net = space::lower(a);
     if (!net) return net.error();
-    auto arch = std::make_shared<const space::Arch>(std::move(c->arch));
-    if (static_cast<int>(pool.networks.size()) < networks) pool.networks.push_back(arch);
+    auto arch = std::make_shared<const space::Arch>(std::move(a));
     for (std::size_t u = 0; u < net->units.size(); ++u) {
       const space::Unit& unit = net->units[u];
       PoolItem item;
@@ -70,6 +69,37 @@ Result<Pool> build_pool(const space::SearchSpace& space, const Holdout& holdout,
       item.label = unit.label;
       pool.units.push_back(std::move(item));
     }
+    return arch;
+  };
+  const space::Sampler sampler(space);
+  space::Rng rng(seed);
+  for (int i = 0; i < archs; ++i) {
+    auto c = sampler.sample(rng);
+    if (!c) return c.error();
+    auto arch = add(std::move(c->arch));  // never train on a held-out arch
+    if (!arch) return arch.error();
+    if (*arch && static_cast<int>(pool.networks.size()) < networks) pool.networks.push_back(*arch);
+  }
+  for (std::size_t n = 0; n < neighbours.size(); ++n) {
+    const space::Sampler s(neighbours[n]);
+    space::Rng r(seed + 0x9e37'79b9'7f4a'7c15ULL * (n + 1));
+    for (int i = 0, tries = 0; i < per_neighbour && tries < 8 * per_neighbour; ++tries) {
+      auto c = s.sample(r);
+      if (!c) return c.error();
+      auto arch = add(std::move(c->arch));
+      if (!arch) return arch.error();
+      if (*arch) {
+        neighbour_networks.push_back(*arch);
+        ++i;
+      }
+    }
+  }
+  // Interleaved, so that a budget that reaches only the first networks measures both kinds.
+  std::vector<std::shared_ptr<const space::Arch>> first = std::move(pool.networks);
+  pool.networks.clear();
+  for (std::size_t i = 0; i < std::max(first.size(), neighbour_networks.size()); ++i) {
+    if (i < first.size()) pool.networks.push_back(first[i]);
+    if (i < neighbour_networks.size()) pool.networks.push_back(neighbour_networks[i]);
   }
   return pool;
 }

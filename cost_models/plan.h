@@ -36,9 +36,13 @@ struct Pool {
 inline constexpr std::uint64_t kTrainingSeed = 0x7472'6169'6e5f'7365ULL;
 
 // Samples `archs` training archs (never a held-out one), lowers them and keeps one pool item per
-// distinct unit; the first `networks` archs also go to the network list.
+// distinct unit; the first `networks` archs also go to the network list. Then `per_neighbour`
+// archs of each of `neighbours` (spaces around other families, e.g. FinerCut removals from the
+// presets: their block shapes and plain stacks of one block kind), never a held-out one either: their
+// units join the pool and the archs the network list, interleaved with the first ones.
 Result<Pool> build_pool(const space::SearchSpace& space, const Holdout& holdout, int archs, int networks,
-                        std::int64_t batch, std::uint64_t seed = kTrainingSeed);
+                        std::int64_t batch, std::uint64_t seed = kTrainingSeed,
+                        const std::vector<space::SearchSpace>& neighbours = {}, int per_neighbour = 0);
 
 std::uint64_t unit_signature(Group g, const UnitFeatures& f);
 

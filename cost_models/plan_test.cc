@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "space/canonical.h"
+#include "space/presets.h"
+#include "space/seed_spaces.h"
+
 namespace hwnas::cost {
 namespace {
 
@@ -33,6 +37,45 @@ TEST(Plan, PoolUnitsAreDistinctAndInitialRoundCoversEveryGroup) {
   for (std::size_t i : first) covered.insert(pool.units[i].group.index());
   EXPECT_EQ(covered, groups);
   EXPECT_LE(first.size(), 3 * groups.size());
+}
+
+// Neighbours of a preset (FinerCut removals from deit-small, which is held out): their units join the
+// pool, their archs the network list between the space's own, and deit-small itself never does.
+TEST(Plan, NeighbourArchsJoinInterleavedAndNeverHeldOut) {
+  auto sp = space::builtin_space("hybrid-vit");
+  ASSERT_TRUE(sp);
+  auto h = holdout_set(*sp);
+  ASSERT_TRUE(h);
+  auto base = space::preset("deit-small");
+  ASSERT_TRUE(base);
+  const std::string base_hash = space::hash_hex(space::arch_hash(*base));
+  ASSERT_TRUE(h->contains(base_hash));
+  auto near = space::seed_space("finercut", *base, "deit-small");
+  ASSERT_TRUE(near) << near.error().message;
+  auto plain = build_pool(*sp, *h, 300, 10, 1);
+  auto pool = build_pool(*sp, *h, 300, 10, 1, kTrainingSeed, {*near}, 4);
+  ASSERT_TRUE(plain && pool);
+  ASSERT_EQ(pool->networks.size(), 14u);
+  std::set<std::string> hashes;
+  for (std::size_t i = 0; i < pool->networks.size(); ++i) {
+    const std::string hash = space::hash_hex(space::arch_hash(*pool->networks[i]));
+    EXPECT_FALSE(h->contains(hash)) << i;
+    EXPECT_TRUE(hashes.insert(hash).second) << i;
+    // Neighbours at 1, 3, 5, 7: deit-small's 12 blocks of 384 channels with some sublayers removed.
+    const bool neighbour = i % 2 == 1 && i < 8;
+    EXPECT_EQ(pool->networks[i]->stages.size() == 1 && pool->networks[i]->stages[0].blocks.size() == 12, neighbour)
+        << i;
+    if (!neighbour) {
+      EXPECT_EQ(hash, space::hash_hex(space::arch_hash(*plain->networks[i < 8 ? i / 2 : i - 4]))) << i;
+    }
+  }
+  // Every unit of the plain pool is still there, and deit-small's block shapes come with the neighbours.
+  EXPECT_GT(pool->units.size(), plain->units.size());
+  for (std::size_t i = 0; i < plain->units.size(); ++i) EXPECT_EQ(pool->units[i].signature, plain->units[i].signature);
+  bool msa_384 = false;
+  for (std::size_t i = plain->units.size(); i < pool->units.size(); ++i)
+    msa_384 = msa_384 || (group_name(pool->units[i].group) == "block/msa" && pool->units[i].arch->stages.size() == 1);
+  EXPECT_TRUE(msa_384);
 }
 
 TEST(Plan, NextGoesWhereTheResidualsAreLarge) {

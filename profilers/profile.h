@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "profilers/backend.h"
+#include "profilers/bursts.h"
 #include "profilers/timing.h"
 #include "space/count.h"
 
@@ -20,6 +21,9 @@ struct ProfileOptions {
   bool per_unit = false;
   bool per_step = false;
   double max_item_ms = 0;  // > 0 caps each item's timing (per unit / per step) below the protocol's cap
+  // End to end in bursts (bursts.h): the first before the per-step and per-unit passes, the others
+  // after them, so that they lie apart in time; the fastest burst is the end-to-end figure.
+  BurstPolicy bursts;
 };
 
 struct UnitProfile {
@@ -56,8 +60,9 @@ struct ProfileResult {
   std::string arch_name, arch_hash;
   DeviceInfo device;
   ProfileOptions options;
-  space::Counts counts;  // per image
-  Measurement end_to_end;
+  space::Counts counts;              // per image
+  Measurement end_to_end;            // the fastest burst
+  std::vector<double> bursts_us;     // every end-to-end burst's figure, in the order measured
   std::optional<Measurement> graph;  // the same pass replayed as a CUDA graph (GPU backends)
   double creation_ms = 0;
   std::int64_t chunk = 1;          // images per pass the engine ran the batch with

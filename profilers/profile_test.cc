@@ -325,6 +325,83 @@ TEST(Profile, PerStepTimesEachUnitStepAlone) {
   EXPECT_EQ(r->end_to_end.figure_us, sum(unit_us) + static_cast<double>(net.units.size() - 1) * kInterUnitUs);
 }
 
+// The fake backend with a shared host's slow phases: timing call i runs slow[i] times slower (whole
+// numbers: each call is repeated, as the virtual clock only moves when a runnable runs).
+class SlowPhases final : public Backend {
+ public:
+  explicit SlowPhases(std::map<int, int> slow) : slow_(std::move(slow)) {}
+  std::string name() const override { return fake_.name(); }
+  const DeviceInfo& device() const override { return fake_.device(); }
+  std::string unsupported(const space::Arch& a, const RunConfig& c) const override { return fake_.unsupported(a, c); }
+  Result<std::unique_ptr<Runnable>> prepare(const space::Arch& a, Subject s, const RunConfig& c,
+                                            const WeightSource& w) override {
+    ++prepared;
+    return fake_.prepare(a, s, c, w);
+  }
+  Clock clock() const override { return fake_.clock(); }
+  Measurement time(const std::function<void()>& call, const TimingConfig& cfg) override {
+    const auto it = slow_.find(calls++);
+    const int times = it == slow_.end() ? 1 : it->second;
+    return time_it(
+        [&] {
+          for (int k = 0; k < times; ++k) call();
+        },
+        cfg, clock());
+  }
+  int calls = 0, prepared = 0;
+
+ private:
+  FakeBackend fake_;
+  std::map<int, int> slow_;
+};
+
+TEST(Profile, EndToEndInBurstsKeepsTheFastestAfterTheOtherPasses) {
+  const space::Arch a = arch_of("deit-tiny");
+  const space::Lowered net = lowered_of(a);
+  const double network_us = expected_network_us(net, 1, DType::f32);
+  ProfileOptions o;
+  o.per_unit = true;
+  o.bursts = BurstPolicy::up_to(4, 0.03);
+  {  // The first burst in a slow phase (2×): a second one disagrees, a third agrees with it.
+    SlowPhases host(std::map<int, int>{{0, 2}});
+    auto r = profile(host, a, o, kWeights);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->bursts_us, (std::vector<double>{2 * network_us, network_us, network_us}));
+    EXPECT_EQ(r->end_to_end.figure_us, network_us);
+    EXPECT_EQ(host.calls, 1 + 14 + 2);  // burst 1, the 14 units, bursts 2 and 3: after the units
+    EXPECT_EQ(host.prepared, 1 + 14 + 1);
+    EXPECT_EQ(r->units.size(), net.units.size());
+  }
+  {  // Quiet: two bursts agree; one network preparation serves both when nothing runs in between.
+    SlowPhases host(std::map<int, int>{});
+    o.per_unit = false;
+    auto r = profile(host, a, o, kWeights);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->bursts_us, (std::vector<double>{network_us, network_us}));
+    EXPECT_EQ(host.prepared, 1);
+  }
+  {  // Slow phases that never repeat: the maximum ends it, the fastest is kept.
+    SlowPhases host(std::map<int, int>{{0, 4}, {1, 3}, {2, 2}});
+    auto r = profile(host, a, o, kWeights);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->bursts_us, (std::vector<double>{4 * network_us, 3 * network_us, 2 * network_us, network_us}));
+    EXPECT_EQ(r->end_to_end.figure_us, network_us);
+  }
+  {  // Two bursts in the same slow phase agree: bursts cannot see a phase longer than they are apart.
+    SlowPhases host(std::map<int, int>{{0, 2}, {1, 2}});
+    auto r = profile(host, a, o, kWeights);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->bursts_us, (std::vector<double>{2 * network_us, 2 * network_us}));
+  }
+  {  // The default policy: one burst, as before.
+    SlowPhases host(std::map<int, int>{{0, 2}});
+    auto r = profile(host, a, ProfileOptions{}, kWeights);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->bursts_us, std::vector<double>{2 * network_us});
+    EXPECT_EQ(r->end_to_end.figure_us, 2 * network_us);
+  }
+}
+
 TEST(Profile, BatchAndBf16ChangeTheRoofline) {
   FakeBackend fake;
   for (const char* name : {"deit-tiny", "pvtv2-b0", "swin-t"}) {
