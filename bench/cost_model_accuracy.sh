@@ -6,8 +6,9 @@
 # space, besides every preset), CONFIGS ("1:1 1:2 8:1 8:2": batch:threads), DTYPE (f32),
 # MAX_ITEM_MS (400), DB (OUT_DIR/cost.db: reused, so a second run resumes and only adds).
 # The held-out measurements come on top of MINUTES (about 20 units per arch, ~0.3 s each at batch 1),
-# then every network's second burst (calibrate --network-bursts, default 2: 3 min at batch 1 / 1 thread,
-# 10 min at batch 8 / 2 threads on this host). BURSTS sets N.
+# then every network's further bursts (calibrate --network-bursts N, default 3: a second for every
+# network, a third where the two disagree by more than 3%; 3 + 2 min at batch 1 / 1 thread,
+# 10 + 7 min at batch 8 / 2 threads on this host). BURSTS sets N.
 # Threads are pinned (OMP_PROC_BIND=close OMP_PLACES=cores; MEASURE.md). A busy machine makes the
 # measurements, and so the model, worse: run it alone.
 set -euo pipefail
@@ -34,7 +35,7 @@ for c in $configs; do
   echo "## batch $batch, $threads threads" | tee -a "$out/summary.md"
   start=$(date +%s)
   "$hwnas" calibrate --budget-min "$minutes" --batch "$batch" --threads "$threads" --dtype "$dtype" \
-    --eval-archs "$eval" --max-item-ms "$max_item_ms" --network-bursts "${BURSTS:-2}" --db "$db" --no-fit 2>"$out/calibrate-b$batch-t$threads.log" |
+    --eval-archs "$eval" --max-item-ms "$max_item_ms" --network-bursts "${BURSTS:-3}" --db "$db" --no-fit 2>"$out/calibrate-b$batch-t$threads.log" |
     tee -a "$out/summary.md"
   "$hwnas" fit --batch "$batch" --threads "$threads" --dtype "$dtype" --db "$db" \
     --json "$out/model-b$batch-t$threads.json" | tee -a "$out/summary.md"

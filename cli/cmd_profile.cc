@@ -95,6 +95,8 @@ json result_json(const prof::ProfileResult& r) {
        {{"flagged", r.noise.flagged},
         {"reason", r.noise.reason},
         {"calibration_drift", r.noise.drift},
+        {"calibration_before_us", r.noise.calibration_before_us},
+        {"calibration_after_us", r.noise.calibration_after_us},
         {"loadavg_before", r.noise.before.loadavg_1m},
         {"loadavg_after", r.noise.after.loadavg_1m},
         {"steal_fraction", r.noise.after.steal_fraction},
