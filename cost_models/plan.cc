@@ -48,7 +48,7 @@ Result<Pool> build_pool(const space::SearchSpace& space, const Holdout& holdout,
   std::unordered_set<std::uint64_t> seen;
   std::unordered_set<std::string> archs_seen;
   std::vector<std::shared_ptr<const space::Arch>> neighbour_networks;
-  // Adds the units of one sampled arch; whether it was new and not held out.
+  // Adds the new units of one sampled arch and returns it; null when it is held out or came before.
   auto add = [&](space::Arch a) -> Result<std::shared_ptr<const space::Arch>> {
     const std::string hash = space::hash_hex(space::arch_hash(a));
     if (holdout.contains(hash) || !archs_seen.insert(hash).second) return std::shared_ptr<const space::Arch>{};
