@@ -163,6 +163,7 @@ std::vector<store::MeasurementRecord> profile_records(const prof::ProfileResult&
   if (r.graph) {
     prof::ProfileResult g = r;
     g.end_to_end = *r.graph;
+    g.bursts_us.clear();  // the graph was timed once
     g.units.clear();
     for (auto& m : measurement_records(g, backend + "-graph")) out.push_back(std::move(m));
   }

@@ -1,5 +1,6 @@
 // The calibration plan (nn-Meter style adaptive sampling): a pool of distinct units (stems,
-// downsamples, blocks, heads) drawn from random training archs of the search space, a first round
+// downsamples, blocks, heads) drawn from random training archs of the search space and of spaces
+// around other families (the CLI adds FinerCut removals from every preset), a first round
 // that covers every unit group from its smallest to its largest, then rounds that measure where the
 // fitted model is worst: candidates near measured units with large residuals, or far from anything
 // measured, score highest.
