@@ -8,7 +8,7 @@
 # The held-out measurements come on top of MINUTES (about 20 units per arch, ~0.3 s each at batch 1),
 # then every network's further bursts (calibrate --network-bursts N, default 3: a second for every
 # network, a third where the two disagree by more than 3%; 3 + 2 min at batch 1 / 1 thread,
-# 10 + 7 min at batch 8 / 2 threads on this host). BURSTS sets N.
+# 10 + 7 min at batch 8 / 2 threads on this host). BURSTS sets N (unset: calibrate's default).
 # Threads are pinned (OMP_PROC_BIND=close OMP_PLACES=cores; MEASURE.md). A busy machine makes the
 # measurements, and so the model, worse: run it alone.
 set -euo pipefail
@@ -35,7 +35,7 @@ for c in $configs; do
   echo "## batch $batch, $threads threads" | tee -a "$out/summary.md"
   start=$(date +%s)
   "$hwnas" calibrate --budget-min "$minutes" --batch "$batch" --threads "$threads" --dtype "$dtype" \
-    --eval-archs "$eval" --max-item-ms "$max_item_ms" --network-bursts "${BURSTS:-3}" --db "$db" --no-fit 2>"$out/calibrate-b$batch-t$threads.log" |
+    --eval-archs "$eval" --max-item-ms "$max_item_ms" ${BURSTS:+--network-bursts "$BURSTS"} --db "$db" --no-fit 2>"$out/calibrate-b$batch-t$threads.log" |
     tee -a "$out/summary.md"
   "$hwnas" fit --batch "$batch" --threads "$threads" --dtype "$dtype" --db "$db" \
     --json "$out/model-b$batch-t$threads.json" | tee -a "$out/summary.md"

@@ -118,28 +118,14 @@ class Calibration {
     if (!hit) throw RuntimeFailure(hit.error().message);
     if (!*hit) return false;
     store::MeasurementRecord kept = (*hit)->record;
-    nlohmann::json detail = nlohmann::json::parse(kept.detail_json, nullptr, false);
-    if (!detail.is_object()) detail = nlohmann::json::object();
-    std::vector<double> bursts;
-    if (detail.contains("bursts_us") && detail["bursts_us"].is_array())
-      for (const auto& b : detail["bursts_us"])
-        if (b.is_number()) bursts.push_back(b.get<double>());
-    if (bursts.empty()) bursts.push_back(kept.figures.figure_us);
+    const std::vector<double> bursts = record_bursts(kept);
     if (static_cast<int>(bursts.size()) >= pass || !prof::wants_another_burst(bursts, policy)) return false;
     auto fresh = measure_subject(backend_, key_, arch, hash, -1, network_timing_, weights_, true);
     if (!fresh) {
       say(fresh.error().message);
       return false;
     }
-    bursts.push_back(fresh->figures.figure_us);
-    if (fresh->figures.figure_us < kept.figures.figure_us) {
-      kept.figures = fresh->figures;
-      detail = nlohmann::json::parse(fresh->detail_json, nullptr, false);
-      if (!detail.is_object()) detail = nlohmann::json::object();
-    }
-    detail["bursts_us"] = bursts;
-    detail["burst_spread"] = prof::burst_spread(bursts);
-    kept.detail_json = detail.dump();
+    add_burst(kept, *fresh);
     check(db_.put_measurement(kept));
     return true;
   }

@@ -14,6 +14,7 @@
 #include "cli/cost_data.h"
 #include "cli/cost_fit.h"
 #include "profilers/backend.h"
+#include "profilers/bursts.h"
 #include "profilers/mpi/farm.h"
 #include "store/store.h"
 
@@ -31,7 +32,7 @@ struct CalibrateOptions {
   std::size_t per_group = 3;               // round 0: units per group
   std::size_t round = 12;                  // units per adaptive round
   int network_bursts = 3;                  // bursts per network at most, apart in time; the fastest is kept
-  double burst_agree = 0.03;               // after two: more while the two fastest differ by more than this
+  double burst_agree = prof::kBurstAgree;  // after two: more while the two fastest differ by more than this
   prof::mpi::Coordinator* farm = nullptr;  // measure on these MPI workers (null: this process)
 };
 

@@ -152,7 +152,7 @@ struct Latency {
     // In bursts: whether a pruned model fits the budget is often a matter of a few percent.
     auto us = measure_and_store(*target.backend, db, target.key, a, hash, -1,
                                 prof::TimingConfig::for_protocol(prof::Protocol::standard), weights, stderr, false,
-                                prof::BurstPolicy::up_to(3, 0.03));
+                                prof::BurstPolicy::up_to(3));
     if (!us) throw RuntimeFailure("cannot measure " + hash);
     return *us / 1e3;
   }

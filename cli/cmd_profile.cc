@@ -241,7 +241,7 @@ int run_profile(const Args& args) {
       "bursts", po::value<int>()->default_value(3),
       "time end to end in up to N bursts (at least 2; the later ones after --per-block/--per-op), until the two "
       "fastest agree within --burst-agree; the fastest is reported")(
-      "burst-agree", po::value<double>()->default_value(0.03), "bursts agree within this fraction")(
+      "burst-agree", po::value<double>()->default_value(prof::kBurstAgree), "bursts agree within this fraction")(
       "weights", po::value<std::string>(), "trained weights (safetensors) instead of seeded random ones")(
       "no-peaks", "skip measuring the GEMM peak and bandwidth")(
       "db", po::value<std::string>(), "measurement store (default $HWNAS_DB, else ./hwnas.db)")(

@@ -131,10 +131,7 @@ std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileRes
       nlohmann::json{{"name", r.arch_name},    {"macs", r.counts.macs},        {"params", r.counts.params},
                      {"chunk", r.chunk},       {"creation_ms", r.creation_ms}, {"sum_of_units_us", r.sum_of_units_us},
                      {"noise", r.noise.reason}};
-  if (r.bursts_us.size() > 1) {
-    detail["bursts_us"] = r.bursts_us;
-    detail["burst_spread"] = prof::burst_spread(r.bursts_us);
-  }
+  put_bursts(detail, r.bursts_us);
   net.detail_json = detail.dump();
   net.figures = figures(r.end_to_end);
   if (r.noise.flagged) {  // the noise gate judges the whole batch, the network figure with it
@@ -170,6 +167,36 @@ std::vector<store::MeasurementRecord> profile_records(const prof::ProfileResult&
   return out;
 }
 
+std::vector<double> record_bursts(const store::MeasurementRecord& r) {
+  std::vector<double> out;
+  const auto detail = nlohmann::json::parse(r.detail_json, nullptr, false);
+  if (detail.is_object())
+    if (const auto b = detail.find("bursts_us"); b != detail.end() && b->is_array())
+      for (const auto& us : *b)
+        if (us.is_number()) out.push_back(us.get<double>());
+  if (out.empty()) out.push_back(r.figures.figure_us);
+  return out;
+}
+
+void put_bursts(nlohmann::json& detail, const std::vector<double>& bursts_us) {
+  if (bursts_us.size() < 2) return;
+  detail["bursts_us"] = bursts_us;
+  detail["burst_spread"] = prof::burst_spread(bursts_us);
+}
+
+void add_burst(store::MeasurementRecord& kept, const store::MeasurementRecord& fresh) {
+  std::vector<double> bursts = record_bursts(kept);
+  bursts.push_back(fresh.figures.figure_us);
+  if (fresh.figures.figure_us < kept.figures.figure_us) {
+    kept.figures = fresh.figures;
+    kept.detail_json = fresh.detail_json;
+  }
+  nlohmann::json detail = nlohmann::json::parse(kept.detail_json, nullptr, false);
+  if (!detail.is_object()) detail = nlohmann::json::object();
+  put_bursts(detail, bursts);
+  kept.detail_json = detail.dump();
+}
+
 prof::ProfileResult result_from_store(const space::Arch& arch, const prof::ProfileOptions& opts,
                                       const prof::DeviceInfo& device, const store::MeasurementRecord& network,
                                       const std::vector<store::MeasurementRecord>& units) {
@@ -185,10 +212,8 @@ prof::ProfileResult result_from_store(const space::Arch& arch, const prof::Profi
   if (detail.is_object()) {
     r.chunk = detail.value("chunk", std::int64_t{1});
     r.creation_ms = detail.value("creation_ms", 0.0);
-    if (const auto b = detail.find("bursts_us"); b != detail.end() && b->is_array())
-      for (const auto& us : *b)
-        if (us.is_number()) r.bursts_us.push_back(us.get<double>());
   }
+  r.bursts_us = record_bursts(network);
   for (const auto& m : units) {
     prof::UnitProfile u;
     u.unit = m.position;

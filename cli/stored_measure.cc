@@ -53,22 +53,16 @@ std::optional<double> measure_and_store(prof::Backend& backend, store::Store& db
                                         const prof::TimingConfig& timing, const space::WeightSource& weights,
                                         std::FILE* progress, bool calibration, const prof::BurstPolicy& bursts) {
   std::optional<store::MeasurementRecord> kept;
-  std::vector<double> figures;
-  do {
+  while (!kept || prof::wants_another_burst(record_bursts(*kept), bursts)) {
     auto rec = measure_subject(backend, key, arch, hash, u, timing, weights, calibration);
     if (!rec) {
       if (progress != nullptr) fmt::print(progress, "{}\n", rec.error().message);
       return std::nullopt;
     }
-    figures.push_back(rec->figures.figure_us);
-    if (!kept || rec->figures.figure_us < kept->figures.figure_us) kept = *std::move(rec);
-  } while (prof::wants_another_burst(figures, bursts));
-  if (figures.size() > 1) {
-    nlohmann::json detail = nlohmann::json::parse(kept->detail_json, nullptr, false);
-    if (!detail.is_object()) detail = nlohmann::json::object();
-    detail["bursts_us"] = figures;
-    detail["burst_spread"] = prof::burst_spread(figures);
-    kept->detail_json = detail.dump();
+    if (kept)
+      add_burst(*kept, *rec);
+    else
+      kept = *std::move(rec);
   }
   auto put = db.put_measurement(*kept);
   if (!put) throw RuntimeFailure(put.error().message);

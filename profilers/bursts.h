@@ -8,13 +8,15 @@
 
 namespace hwnas::prof {
 
+inline constexpr double kBurstAgree = 0.03;  // the default tolerance: 3%, the cost model's ±10% needs it
+
 struct BurstPolicy {
-  int min_bursts = 1;   // always at least this many
-  int max_bursts = 1;   // never more
-  double agree = 0.03;  // between min and max: another burst while the two fastest differ by more than this
+  int min_bursts = 1;          // always at least this many
+  int max_bursts = 1;          // never more
+  double agree = kBurstAgree;  // between min and max: another burst while the two fastest differ by more
 
   // A policy of at most `max` bursts, at least two of them where max allows it.
-  static BurstPolicy up_to(int max, double agree);
+  static BurstPolicy up_to(int max, double agree = kBurstAgree);
 };
 
 // Whether the policy wants another burst after `bursts_us` (each burst's figure, in the order taken).

@@ -84,7 +84,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   const TimingConfig network_timing = TimingConfig::for_protocol(opts.protocol);
   r.end_to_end = backend.time([&] { net_run.run(); }, network_timing);
   r.bursts_us.push_back(r.end_to_end.figure_us);
-  if (auto launch = net_run.graph_launch()) r.graph = backend.time(launch, TimingConfig::for_protocol(opts.protocol));
+  if (auto launch = net_run.graph_launch()) r.graph = backend.time(launch, network_timing);
   ++done;
 
   if (opts.per_step) {
@@ -97,9 +97,8 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
       r.steps.push_back(std::move(sp));
     }
   }
-  if (opts.per_unit) whole->reset();  // its memory back while the units run
-
   if (opts.per_unit) {
+    whole->reset();  // its memory back while the units run
     const TimingConfig c = item_config(opts);
     for (std::size_t u = 0; u < net.units.size(); ++u) {
       const space::Unit& unit = net.units[u];
@@ -119,7 +118,7 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   // Further end-to-end bursts, after the passes above (the network prepared again if they ran).
   while (wants_another_burst(r.bursts_us, opts.bursts)) {
     report(fmt::format("end to end, burst {}", r.bursts_us.size() + 1));
-    if (!whole || !*whole) {
+    if (!*whole) {
       whole = backend.prepare(arch, Subject::network(), opts.run, weights);
       if (!whole) return whole.error();
     }
