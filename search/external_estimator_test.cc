@@ -17,6 +17,7 @@
 
 #include "space/arch_json.h"
 #include "space/presets.h"
+#include "tests/scratch.h"
 
 namespace hwnas::search {
 namespace {
@@ -46,7 +47,7 @@ std::string error_of(const std::string& command, const ExternalOptions& o = with
 
 std::string fresh_dir(const std::string& name) {
   static int counter = 0;
-  std::string dir = fmt::format("{}hwnas_cmd_{}_{}_{}", testing::TempDir(), ::getpid(), counter++, name);
+  std::string dir = test::scratch_path(fmt::format("cmd_{}_{}", counter++, name));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

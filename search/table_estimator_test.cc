@@ -15,6 +15,7 @@
 #include "space/arch_json.h"
 #include "space/canonical.h"
 #include "space/presets.h"
+#include "tests/scratch.h"
 
 namespace hwnas::search {
 namespace {
@@ -82,7 +83,7 @@ std::string csv_of(const std::vector<std::pair<std::string, double>>& rows,
 
 std::string temp_dir() {
   static int counter = 0;
-  std::string dir = fmt::format("{}hwnas_table_{}_{}", testing::TempDir(), ::getpid(), counter++);
+  std::string dir = test::scratch_path(fmt::format("table_{}", counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

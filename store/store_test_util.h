@@ -1,4 +1,4 @@
-// Helpers for the store's tests: fresh paths under testing::TempDir(), sample records, file bytes.
+// Helpers for the store's tests: fresh paths in the scratch folder, sample records, file bytes.
 #pragma once
 
 #include <atomic>
@@ -9,38 +9,22 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "store/store.h"
+#include "tests/scratch.h"
 
 namespace hwnas::store::testutil {
 
-// A path no other test (or process) uses; any old file and its -wal/-shm/-journal are removed.
+// A path no other test uses, in this process's scratch folder (removed when its tests end); any old
+// file and its -wal/-shm/-journal are removed.
 inline std::string fresh_path(const std::string& name) {
   static std::atomic<int> counter{0};
   const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const std::string test = info != nullptr ? info->name() : "test";
-  const std::string path =
-      fmt::format("{}hwnas_store_{}_{}_{}_{}", testing::TempDir(), test, ::getpid(), counter++, name);
+  const std::string test_name = info != nullptr ? info->name() : "test";
+  const std::string path = test::scratch_path(fmt::format("store_{}_{}_{}", test_name, counter++, name));
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix);
   return path;
 }
-
-// Removes this process's files from TempDir() when its tests end.
-class RemoveTestFiles : public testing::Environment {
- public:
-  void TearDown() override {
-    const std::string mark = fmt::format("_{}_", ::getpid());
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(testing::TempDir(), ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind("hwnas_store_", 0) != 0 || name.find(mark) == std::string::npos) continue;
-      std::filesystem::permissions(e.path(), std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
-      std::filesystem::remove_all(e.path(), ec);
-    }
-  }
-};
-inline testing::Environment* const kRemoveTestFiles = testing::AddGlobalTestEnvironment(new RemoveTestFiles);
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/scratch.h"
+
 namespace {
 
 struct CliRun {
@@ -36,9 +38,9 @@ CliRun run(const std::string& args) {
   return run_shell(std::string(HWNAS_BINARY) + " " + args);
 }
 
-// Unique per process: two test runs (e.g. two build folders) may share the temp folder.
+// Unique per process, and removed when the process's tests end (tests/scratch.h).
 std::string tmp(const std::string& name) {
-  return testing::TempDir() + std::to_string(getpid()) + "_" + name;
+  return hwnas::test::scratch_path(name);
 }
 
 [[maybe_unused]] std::string temp_file(const std::string& name, const std::string& text) {

@@ -130,10 +130,12 @@ TEST(CliSearch, KilledRunResumesToTheSameResultWithoutMeasuringAgain) {
   ASSERT_GT(scored_whole, 45);
   std::remove(counter.c_str());
 
+  // TMPDIR: the arch file of the evaluation in flight at the kill stays behind; in the scratch folder.
   const CliRun killed =
-      run_shell("sh -c '" + std::string(HWNAS_BINARY) + " " + std::regex_replace(search, std::regex("'"), "'\\''") +
-                "--db " + db_b + " --out " + tmp("kill_part") + " >" + log + " 2>&1 & p=$!; " + "while [ $(cat " +
-                counter + " 2>/dev/null | wc -l) -lt 30 ] && kill -0 $p 2>/dev/null; do sleep 0.02; done; " +
+      run_shell("sh -c 'TMPDIR=" + hwnas::test::scratch_dir().string() + " " + std::string(HWNAS_BINARY) + " " +
+                std::regex_replace(search, std::regex("'"), "'\\''") + "--db " + db_b + " --out " + tmp("kill_part") +
+                " >" + log + " 2>&1 & p=$!; " + "while [ $(cat " + counter +
+                " 2>/dev/null | wc -l) -lt 30 ] && kill -0 $p 2>/dev/null; do sleep 0.02; done; " +
                 "kill -9 $p; wait $p; echo exit=$?'");
   ASSERT_NE(killed.out.find("exit=137"), std::string::npos) << killed.out << read_text(log);
   std::smatch m;

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/scratch.h"
+
 namespace hwnas::weights {
 namespace {
 
@@ -27,7 +29,7 @@ std::vector<std::byte> npy_bytes(int major, const std::string& header, std::size
 }
 
 TEST(Npy, RoundTripKeepsShapeAndValues) {
-  const std::string path = testing::TempDir() + "npy_round.npy";
+  const std::string path = test::scratch_path("npy_round.npy");
   const std::vector<float> v = {1.5f, -2.0f, 3.25f, 0.0f, 1e-30f, -7.0f};
   ASSERT_TRUE(write_npy(path, {2, 3}, v));
   auto a = read_npy(path);

@@ -15,6 +15,7 @@
 #include "space/arch_json.h"
 #include "space/params.h"
 #include "space/presets.h"
+#include "tests/scratch.h"
 #include "weights/safetensors.h"
 
 namespace hwnas::weights {
@@ -115,7 +116,7 @@ TEST(PytorchExport, CarriesTheArchitecturesNormEpsAndShapes) {
 TEST(PytorchExport, WritesTheNetworksParametersBesideTheModule) {
   auto arch = space::preset("litv2-s");
   ASSERT_TRUE(arch);
-  const fs::path dir = fs::temp_directory_path() / fmt::format("hwnas_pt_{}", ::getpid());
+  const fs::path dir = fs::path(test::scratch_path("pt"));
   fs::create_directories(dir);
   const std::string py = (dir / "m.py").string();
   ASSERT_EQ(pytorch_weights_path(py), (dir / "m.safetensors").string());
@@ -145,7 +146,7 @@ TEST(PytorchExport, WritesTheNetworksParametersBesideTheModule) {
 TEST(PytorchExport, RefusesAModulePathThatIsNotPythonAndWritesNothing) {
   auto arch = space::preset("deit-tiny");
   ASSERT_TRUE(arch);
-  const fs::path dir = fs::temp_directory_path() / fmt::format("hwnas_pt_bad_{}", ::getpid());
+  const fs::path dir = fs::path(test::scratch_path("pt_bad"));
   fs::create_directories(dir);
   auto r = write_pytorch((dir / "m.onnx").string(), *arch, Counting{}, {});
   ASSERT_FALSE(r);

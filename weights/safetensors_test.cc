@@ -14,11 +14,13 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "tests/scratch.h"
+
 namespace hwnas::weights {
 namespace {
 
 std::string tmp(const std::string& name) {
-  return testing::TempDir() + std::to_string(getpid()) + "_" + name;
+  return test::scratch_path(name);
 }
 
 std::vector<std::byte> file_bytes(const std::string& path) {
