@@ -38,10 +38,15 @@ function(hwnas_test)
   if(T_LOCK)
     set(lock RESOURCE_LOCK ${T_LOCK})
   endif()
+  # An empty LABELS would take the next word as its value (the properties are name/value pairs).
+  set(labels "")
+  if(T_LABELS)
+    set(labels LABELS "${T_LABELS}")
+  endif()
   # TEST_TMPDIR: gtest's TempDir(), where tests/scratch.h puts each test process's files (in the
   # build tree, so a crashed test's files never pile up in /tmp).
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "${T_LABELS}" ENVIRONMENT "HWNAS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+                       PROPERTIES ${labels} ENVIRONMENT "HWNAS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
                                   ENVIRONMENT_MODIFICATION "TEST_TMPDIR=set:${CMAKE_BINARY_DIR}/test-tmp" ${lock})
 endfunction()
 

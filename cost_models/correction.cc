@@ -76,7 +76,7 @@ std::vector<double> Correction::features(const space::Arch& arch, double* raw) c
     z[2 + g.index()] += t;
     sum += t;
   }
-  *raw = model_.compose(sum, (*net)->units.size());
+  *raw = model_.compose(sum, (*net)->running_units());
   for (std::size_t i = 2; i < kDims; ++i) z[i] = sum > 0 ? z[i] / sum : 0;
   z[1] = std::log(std::max(*raw, 1.0) / 1e3);
   return z;

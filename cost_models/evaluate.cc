@@ -46,7 +46,7 @@ Evaluation evaluate(const Model& model, const std::vector<NetworkSample>& held_o
       sum += t;
       by_group[u.group.index()] += t;
     }
-    r.predicted_us = model.compose(sum, n.units.size());
+    r.predicted_us = model.compose(sum, n.running_units());
     const NetworkUnit* top = nullptr;
     for (const NetworkUnit& u : n.units)
       if (top == nullptr || by_group[u.group.index()] > by_group[top->group.index()]) top = &u;

@@ -77,7 +77,8 @@ UnitFeatures unit_features(const space::Unit& unit, std::int64_t batch) {
     }
   }
   x[at(Feature::ops)] = d(static_cast<std::int64_t>(unit.ops.size()));
-  x[at(Feature::one)] = 1;
+  r.runs = !unit.runs_nothing();
+  x[at(Feature::one)] = r.runs ? 1 : 0;
   r.roof.macs = b * macs;
   r.roof.bytes = b * act_bytes + weight_bytes;
   return r;

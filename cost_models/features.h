@@ -49,6 +49,7 @@ struct Roofline {
 struct UnitFeatures {
   FeatureVector x{};
   Roofline roof;
+  bool runs = true;  // false: the unit has no ops (space::Unit::runs_nothing); every feature is 0
 };
 
 UnitFeatures unit_features(const space::Unit& unit, std::int64_t batch);

@@ -188,20 +188,19 @@ UnitModel fit_unit_model(const Samples& s, const Priors& priors, const FitOption
 
 Result<Model> fit(const std::vector<UnitSample>& units, const std::vector<NetworkSample>& networks, const ModelKey& key,
                   const FitOptions& opts) {
-  if (units.empty())
-    return Error{"no unit measurements to fit: run 'hwnas calibrate' (or 'hwnas profile --per-block')"};
+  // A unit that runs nothing is predicted 0 whatever was measured (a timer's overhead): not fitted.
+  Samples all;
   for (const UnitSample& u : units)
-    if (!(u.us > 0) || !std::isfinite(u.us))
-      return Error{fmt::format("unit sample of arch {} ({}): time must be > 0 (got {})", u.arch_hash,
-                               group_name(u.group), u.us)};
+    if (u.f.runs) all.push_back(&u);
+  if (all.empty()) return Error{"no unit measurements to fit: run 'hwnas calibrate' (or 'hwnas profile --per-block')"};
+  for (const UnitSample* u : all)
+    if (!(u->us > 0) || !std::isfinite(u->us))
+      return Error{fmt::format("unit sample of arch {} ({}): time must be > 0 (got {})", u->arch_hash,
+                               group_name(u->group), u->us)};
   Model model;
   model.key = key;
-  Samples all;
   std::array<Samples, kGroupSlots> by_group;
-  for (const UnitSample& u : units) {
-    all.push_back(&u);
-    by_group[u.group.index()].push_back(&u);
-  }
+  for (const UnitSample* u : all) by_group[u->group.index()].push_back(u);
   model.fallback = fit_unit_model(all, Priors{}, opts);
   model.fallback.pooled = true;
   const UnitModel pooled_sum = fit_sum(all, 1e-6, nullptr);
@@ -219,14 +218,14 @@ Result<Model> fit(const std::vector<UnitSample>& units, const std::vector<Networ
     }
     model.groups[g] = fit_unit_model(s, priors, opts);
   }
-  // Network term: measured network ≈ scale · Σ predicted units + inter · (units − 1).
+  // Network term: measured network ≈ scale · Σ predicted units + inter · (running units − 1).
   Normal eq(2);
   std::int64_t n_net = 0;
   for (const NetworkSample& n : networks) {
-    if (!(n.us > 0) || n.units.empty()) continue;
+    if (!(n.us > 0) || n.running_units() == 0) continue;
     double sum = 0;
     for (const NetworkUnit& u : n.units) sum += model.predict_unit_us(u.group, u.f);
-    const double a[2] = {sum, static_cast<double>(n.units.size() - 1)};
+    const double a[2] = {sum, static_cast<double>(n.running_units() - 1)};
     eq.add_row(a, n.us, rel_weight(n.us));
     ++n_net;
   }
@@ -238,7 +237,7 @@ Result<Model> fit(const std::vector<UnitSample>& units, const std::vector<Networ
   model.network.samples = n_net;
   // Until a held-out evaluation replaces it: the band from the pooled unit CV error.
   model.band.source = "cross-validation of units (no held-out networks)";
-  model.band.n = static_cast<std::int64_t>(units.size());
+  model.band.n = static_cast<std::int64_t>(all.size());
   model.band.q05 = -2 * model.fallback.cv_mape;
   model.band.q95 = 2 * model.fallback.cv_mape;
   return model;

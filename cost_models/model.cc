@@ -20,6 +20,7 @@ std::optional<Form> form_from(std::string_view s) {
 }
 
 double UnitModel::predict_us(const UnitFeatures& f) const {
+  if (!f.runs) return 0;
   switch (form) {
     case Form::sum: {
       double t = 0;
@@ -32,14 +33,15 @@ double UnitModel::predict_us(const UnitFeatures& f) const {
   return 0;
 }
 
-double Model::compose(double sum_units_us, std::size_t units) const {
-  return network.scale * sum_units_us + network.inter_unit_us * static_cast<double>(units > 0 ? units - 1 : 0);
+double Model::compose(double sum_units_us, std::size_t running_units) const {
+  return network.scale * sum_units_us +
+         network.inter_unit_us * static_cast<double>(running_units > 0 ? running_units - 1 : 0);
 }
 
 double Model::predict_us(const space::Arch& arch, const space::Lowered& net) const {
   double sum = 0;
   for (const space::Unit& u : net.units) sum += predict_unit_us(group_of(arch, u), unit_features(u, key.batch));
-  return compose(sum, net.units.size());
+  return compose(sum, net.running_units());
 }
 
 Result<double> Model::predict_us(const space::Arch& arch) const {

@@ -2,7 +2,7 @@
 // roofline forms, plus a network composition term.
 //   form sum:      t = Σ_f θ_f · x_f              (x: features.h; θ ≥ 0: µs per MAC, per byte, per op…)
 //   form roofline: t = max(macs / P, bytes / BW) + t0   (P: attained MAC/µs, BW: bytes/µs, t0: µs)
-//   network:       T = scale · Σ_units t + inter_unit_us · (units − 1)
+//   network:       T = scale · Σ_units t + inter_unit_us · (units − 1)   (units that run something)
 // Attained throughput of a unit is then its MACs / t. The key says which device, backend, batch,
 // dtype and threads the model predicts; a model is never used for another key (model_json.h).
 #pragma once
@@ -89,9 +89,10 @@ struct Model {
   // Network latency (µs) of a lowered arch at the key's batch.
   double predict_us(const space::Arch& arch, const space::Lowered& net) const;
   Result<double> predict_us(const space::Arch& arch) const;
-  // Per unit, in order; the network figure is compose(Σ).
+  // Per unit, in order; the network figure is compose(Σ, net.running_units()).
   std::vector<UnitPrediction> predict_units(const space::Arch& arch, const space::Lowered& net) const;
-  double compose(double sum_units_us, std::size_t units) const;
+  // Units that run nothing (space::Unit::runs_nothing) are predicted 0 and left out of running_units.
+  double compose(double sum_units_us, std::size_t running_units) const;
 };
 
 }  // namespace hwnas::cost

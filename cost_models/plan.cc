@@ -58,6 +58,7 @@ Result<Pool> build_pool(const space::SearchSpace& space, const Holdout& holdout,
     auto arch = std::make_shared<const space::Arch>(std::move(a));
     for (std::size_t u = 0; u < net->units.size(); ++u) {
       const space::Unit& unit = net->units[u];
+      if (unit.runs_nothing()) continue;  // nothing to time: predicted 0
       PoolItem item;
       item.group = group_of(*arch, unit);
       item.f = unit_features(unit, batch);

@@ -29,6 +29,12 @@ struct NetworkSample {
   double us = 0;                       // measured end to end, > 0
   double macs = 0;                     // at the batch measured (per image × batch)
   std::optional<double> block_sum_us;  // Σ of the units measured alone, when every unit was
+
+  std::size_t running_units() const {
+    std::size_t n = 0;
+    for (const NetworkUnit& u : units) n += u.f.runs ? 1 : 0;
+    return n;
+  }
 };
 
 }  // namespace hwnas::cost

@@ -48,7 +48,9 @@ double to_tick(double us) {
   return std::round(us * 1024.0) / 1024.0;
 }
 
+// A unit with no ops costs nothing, and is no boundary between units.
 double expected_unit_us(const space::Unit& u, std::int64_t batch, DType dtype) {
+  if (u.ops.empty()) return 0;
   std::int64_t macs = 0, act_bytes = 0, params = 0;
   for (const space::Op& op : u.ops) {
     macs += op.macs;
@@ -74,8 +76,13 @@ double sum(const std::vector<double>& v) {
   return std::accumulate(v.begin(), v.end(), 0.0);
 }
 
+double boundaries(const space::Lowered& net) {
+  const auto running = std::count_if(net.units.begin(), net.units.end(), [](const auto& u) { return !u.ops.empty(); });
+  return static_cast<double>(running - 1);
+}
+
 double expected_network_us(const space::Lowered& net, std::int64_t batch, DType dtype) {
-  return sum(expected_units_us(net, batch, dtype)) + static_cast<double>(net.units.size() - 1) * kInterUnitUs;
+  return sum(expected_units_us(net, batch, dtype)) + boundaries(net) * kInterUnitUs;
 }
 
 const RandomWeights kWeights;
@@ -184,6 +191,25 @@ TEST(FakeBackend, RunAdvancesTheSharedVirtualClockByTheRoofline) {
   EXPECT_EQ(fake.clock()(), clock());
 }
 
+TEST(FakeBackend, ABlockThatRunsNothingCostsNothingAndIsNoBoundary) {
+  FakeBackend fake;
+  space::Arch a = arch_of("deit-tiny");
+  a.stages[0].blocks[4].mixer = space::Mixer{space::MixerKind::skip};  // FinerCut removed both sublayers
+  a.stages[0].blocks[4].ffn = space::Ffn{space::FfnKind::none, 0};
+  const space::Lowered net = lowered_of(a);
+  ASSERT_EQ(net.units.size(), 14u);
+  ASSERT_TRUE(net.units[5].ops.empty()) << net.units[5].label;  // stem, blocks 0..3, then block 4
+  const std::vector<double> unit_us = expected_units_us(net, 1, DType::f32);
+  auto whole = fake.prepare(a, Subject::network(), RunConfig{}, kWeights);
+  auto empty = fake.prepare(a, Subject::of_unit(5), RunConfig{}, kWeights);
+  ASSERT_TRUE(whole.ok() && empty.ok());
+  (*empty)->run();
+  EXPECT_EQ(fake.now_us(), 0.0);
+  (*whole)->run();
+  EXPECT_EQ(unit_us[5], 0.0);
+  EXPECT_EQ(fake.now_us(), sum(unit_us) + 12 * kInterUnitUs);  // 13 units run: 12 boundaries
+}
+
 TEST(FakeBackend, RooflineSanityAgainstTheGoldenMacCount) {
   // deit-tiny executes 1'253'683'200 MACs (SEEDS §9): at 200 GFLOP/s that alone is 12'536.832 µs,
   // plus 14 × 5 µs unit overhead and 13 × 2 µs between units; memory-bound units (the head reads
@@ -264,7 +290,7 @@ TEST(Profile, EndToEndAndPerUnitEqualTheRooflineExactly) {
   });
   ASSERT_TRUE(r.ok()) << r.error().message;
   const std::vector<double> unit_us = expected_units_us(net, 1, DType::f32);
-  const double network_us = sum(unit_us) + static_cast<double>(net.units.size() - 1) * kInterUnitUs;
+  const double network_us = sum(unit_us) + boundaries(net) * kInterUnitUs;
 
   EXPECT_EQ(r->arch_name, "deit-tiny");
   EXPECT_EQ(r->device.kind, "fake");
@@ -322,7 +348,7 @@ TEST(Profile, PerStepTimesEachUnitStepAlone) {
     EXPECT_EQ(r->steps[i].time.figure_us, unit_us[i]) << names[i];
   }
   EXPECT_TRUE(r->units.empty());
-  EXPECT_EQ(r->end_to_end.figure_us, sum(unit_us) + static_cast<double>(net.units.size() - 1) * kInterUnitUs);
+  EXPECT_EQ(r->end_to_end.figure_us, sum(unit_us) + boundaries(net) * kInterUnitUs);
 }
 
 // The fake backend with a shared host's slow phases: timing call i runs slow[i] times slower (whole

@@ -83,12 +83,18 @@ Measurement time_it(const std::function<void()>& call, const TimingConfig& cfg, 
 Measurement time_blocks(const BlockTimer& run_k, const TimingConfig& cfg, const Clock& clock) {
   Measurement m;
   const double t0 = clock();
-  // Warm-up: never timed; at least warmup_min_runs calls and warmup_min_ms.
+  // Warm-up: never timed; at least warmup_min_runs calls and warmup_min_ms. Calls that do not move the
+  // clock at all (a unit that runs nothing, on the fake backend's virtual clock) take 0 µs: no amount of
+  // warm-up or sampling changes that, and waiting for the clock would never end.
   double last_call_us = 0;
+  bool still = false;
   for (;;) {
     last_call_us = run_k(1);
     ++m.warmup_runs;
-    if (m.warmup_runs >= cfg.warmup_min_runs && clock() - t0 >= cfg.warmup_min_ms * 1e3) break;
+    if (m.warmup_runs < cfg.warmup_min_runs) continue;
+    const double since_us = clock() - t0;
+    still = since_us <= 0;
+    if (still || since_us >= cfg.warmup_min_ms * 1e3) break;
   }
   // Short calls are timed in blocks so that the clock's own cost (~26 ns) stays negligible.
   std::int64_t k = 1;
@@ -109,6 +115,7 @@ Measurement time_blocks(const BlockTimer& run_k, const TimingConfig& cfg, const 
       if (n >= cfg.fixed_samples) break;
       continue;
     }
+    if (still && n >= cfg.min_samples) break;
     // The CI check sorts all samples: do it only when n has grown by 10% since the last check, so a
     // long (capped) run stays linear rather than quadratic in its samples.
     if (n >= cfg.min_samples && spent_ms >= cfg.min_time_ms && cfg.target_rel_ci > 0 && n >= next_check) {

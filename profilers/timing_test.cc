@@ -148,6 +148,17 @@ TEST(TimingAdaptive, ConstantCallStopsAtMinTime) {
   EXPECT_EQ(m.elapsed_ms, 300.0);  // 200 ms warm-up + 100 ms timed
 }
 
+TEST(TimingAdaptive, ACallThatNeverMovesTheClockIsZeroAfterTheMinimaOfCalls) {
+  // A unit with no ops on the fake backend: waiting for 200 ms of warm-up would never end.
+  Scripted s = constant(0);
+  const Measurement m = s.time(TimingConfig{});
+  EXPECT_EQ(m.warmup_runs, 10);
+  EXPECT_EQ(m.n, 10);
+  EXPECT_EQ(m.figure_us, 0.0);
+  EXPECT_EQ(m.median_us, 0.0);
+  EXPECT_FALSE(m.noisy);
+}
+
 TEST(TimingAdaptive, ConstantLongCallStopsAtMinSamples) {
   Scripted s = constant(20'000);  // 100 ms after 5 samples, but at least 10 are needed
   const Measurement m = s.time(TimingConfig{});

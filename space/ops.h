@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -93,6 +94,9 @@ struct Unit {
   Tokens in, out;
   std::int64_t in_dim = 0, out_dim = 0;
   std::vector<Op> ops;
+  // A block whose mixer and FFN are both removed (FinerCut) has no ops: it passes its input on, costs
+  // nothing, and does not count as a unit between others in a network.
+  bool runs_nothing() const { return ops.empty(); }
 };
 
 // What a unit is, for tables: the stem/downsample kind, the block's mixer, "cls-head"/"mean-head";
@@ -113,6 +117,11 @@ Result<PaperRules> paper_rules(std::string_view convention);
 
 struct Lowered {
   std::vector<Unit> units;
+  std::size_t running_units() const {
+    std::size_t n = 0;
+    for (const Unit& u : units) n += u.runs_nothing() ? 0 : 1;
+    return n;
+  }
 };
 
 // Output grid of a stem/downsample on an h×w input ({0, 0} when the kernel does not fit).

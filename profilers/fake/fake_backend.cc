@@ -37,11 +37,12 @@ double tick(double us) {
 
 class FakeRunnable final : public Runnable {
  public:
-  FakeRunnable(std::shared_ptr<detail::FakeState> state, std::vector<double> base_us, std::vector<int> units,
-               std::vector<std::string> steps, double inter_unit_us, std::vector<std::int64_t> in_shape,
-               std::vector<std::int64_t> out_shape, double creation_ms)
+  FakeRunnable(std::shared_ptr<detail::FakeState> state, std::vector<double> base_us, std::vector<bool> runs,
+               std::vector<int> units, std::vector<std::string> steps, double inter_unit_us,
+               std::vector<std::int64_t> in_shape, std::vector<std::int64_t> out_shape, double creation_ms)
       : state_(std::move(state)),
         base_us_(std::move(base_us)),
+        runs_(std::move(runs)),
         units_(std::move(units)),
         steps_(std::move(steps)),
         inter_unit_us_(inter_unit_us),
@@ -52,7 +53,12 @@ class FakeRunnable final : public Runnable {
   void run() override {
     const double j = state_->jitter();
     double total = 0;
-    for (std::size_t u = 0; u < base_us_.size(); ++u) total += tick(base_us_[u] * j) + (u > 0 ? inter_unit_us_ : 0.0);
+    bool after_one = false;  // inter_unit_us_ between units that run something
+    for (std::size_t u = 0; u < base_us_.size(); ++u) {
+      if (!runs_[u]) continue;
+      total += tick(base_us_[u] * j) + (after_one ? inter_unit_us_ : 0.0);
+      after_one = true;
+    }
     state_->now_us += total;
   }
   std::vector<std::string> steps() const override { return steps_; }
@@ -74,6 +80,7 @@ class FakeRunnable final : public Runnable {
  private:
   std::shared_ptr<detail::FakeState> state_;
   std::vector<double> base_us_;  // per unit, before jitter and rounding
+  std::vector<bool> runs_;       // per unit: false for a unit with no ops (0 µs, no boundary)
   std::vector<int> units_;
   std::vector<std::string> steps_;
   double inter_unit_us_;  // already rounded to the tick
@@ -83,6 +90,7 @@ class FakeRunnable final : public Runnable {
 
 // The roofline of fake_backend.h before jitter and rounding.
 double roofline_us(const FakeBackend::Params& p, const space::Unit& unit, const RunConfig& cfg) {
+  if (unit.runs_nothing()) return 0;
   double macs = 0, act_bytes = 0, weight_bytes = 0;
   for (const space::Op& op : unit.ops) {
     macs += static_cast<double>(op.macs);
@@ -136,17 +144,19 @@ Result<std::unique_ptr<Runnable>> FakeBackend::prepare(const space::Arch& arch, 
   if (!span) return span.error();
   const int first = span->first, last = span->last;
   std::vector<double> base_us;
+  std::vector<bool> runs;
   std::vector<int> units;
   std::vector<std::string> steps;
   for (int u = first; u <= last; ++u) {
     const space::Unit& unit = net.units[static_cast<std::size_t>(u)];
     base_us.push_back(roofline_us(params_, unit, cfg));
+    runs.push_back(!unit.runs_nothing());
     units.push_back(u);
     steps.push_back(fmt::format("roofline[{}]", unit.label));
   }
   return std::unique_ptr<Runnable>(std::make_unique<FakeRunnable>(
-      state_, std::move(base_us), std::move(units), std::move(steps), tick(params_.inter_unit_us), span->input_shape,
-      span->output_shape, params_.creation_ms));
+      state_, std::move(base_us), std::move(runs), std::move(units), std::move(steps), tick(params_.inter_unit_us),
+      span->input_shape, span->output_shape, params_.creation_ms));
 }
 
 Clock FakeBackend::clock() const {

@@ -9,10 +9,12 @@
 //   compute_us(u)   = 2 · macs(u) · B / (threads · peak_gflops · 1e3)     (1 GFLOP/s = 1e3 FLOP/µs)
 //   memory_us(u)    = (B · act_bytes(u) + weight_bytes(u)) / (bandwidth_gbs · 1e3)   (1 GB/s = 1e3 B/µs)
 //   latency_us(u)   = tick( (max(compute_us(u), memory_us(u)) + unit_overhead_us) · jitter )
+//                     (0 for a unit with no ops, space::Unit::runs_nothing: no overhead either)
 // bf16 uses peak_bf16_gflops and halves both byte counts (2-byte elements). Params::threads (1) is
 // the device's thread count: another count is another device (fingerprint) with peaks × threads.
-// A network run executes its units in order with inter_unit_us between consecutive units:
-//   network_us = Σ_u latency_us(u) + (units − 1) · tick(inter_unit_us)
+// A network run executes its units in order with inter_unit_us between consecutive units that run
+// something:
+//   network_us = Σ_u latency_us(u) + (running units − 1) · tick(inter_unit_us)
 // tick(x) rounds to the clock's resolution, kTickUs = 2⁻¹⁰ µs (~1 ns): every clock reading is then a
 // multiple of a power of two, so sums, differences and block averages are exact in double and a
 // noiseless measurement equals the formula bit for bit.
