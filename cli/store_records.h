@@ -31,9 +31,9 @@ std::vector<store::MeasurementRecord> measurement_records(const prof::ProfileRes
 // measurement_records, and the CUDA-graph replay of the same pass where there is one (its own key:
 // backend "<name>-graph", network only): everything a profile stores.
 std::vector<store::MeasurementRecord> profile_records(const prof::ProfileResult& r, const std::string& backend);
-// The bursts of a network measurement (profilers/bursts.h), kept in its detail as `bursts_us` (every
-// burst's figure, in the order measured) and `burst_spread`.
-// The bursts a record holds: the detail's list, else the record's own figure alone.
+// The bursts of a network measurement (profilers/bursts.h) live in its detail as `bursts_us` (every
+// burst's figure, in the order measured) and `burst_spread`. The bursts a record holds: the detail's
+// list, else the record's own figure alone.
 std::vector<double> record_bursts(const store::MeasurementRecord& r);
 // Writes the list and its spread into `detail` (nothing for a single burst).
 void put_bursts(nlohmann::json& detail, const std::vector<double>& bursts_us);

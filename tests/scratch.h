@@ -18,9 +18,14 @@
 
 namespace hwnas::test {
 
+// Where this process's folder is (made or not).
+inline std::filesystem::path scratch_location() {
+  return std::filesystem::path(testing::TempDir()) / fmt::format("hwnas_test_{}", ::getpid());
+}
+
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    std::filesystem::path d = std::filesystem::path(testing::TempDir()) / fmt::format("hwnas_test_{}", ::getpid());
+    std::filesystem::path d = scratch_location();
     std::filesystem::create_directories(d);
     return d;
   }();
@@ -37,8 +42,7 @@ class RemoveScratch : public testing::Environment {
   void TearDown() override {
     const char* keep = std::getenv("HWNAS_KEEP_TEST_FILES");
     if (keep != nullptr && *keep != '\0' && std::string(keep) != "0") return;
-    const std::filesystem::path dir =
-        std::filesystem::path(testing::TempDir()) / fmt::format("hwnas_test_{}", ::getpid());
+    const std::filesystem::path dir = scratch_location();
     std::error_code ec;
     if (!std::filesystem::exists(dir, ec)) return;
     // Tests make files and folders read-only on purpose; give them back before removing.
