@@ -6,7 +6,7 @@
 #      both orders run over every sublayer with every step measured (--measure-steps); at targets of
 #      90%…40% of the original's measured latency, each method's least-divergent step within it.
 #   3. the same at each target as a user runs it: --budget-ms T per method (the pruned model
-#      re-measured within T; latency-aware ends with its finisher, compress/finercut.h).
+#      re-measured within T; latency-aware ends with its finisher and exchanges, compress/finercut.h).
 #   bench/finercut.sh [HWNAS_BIN] [OUT_DIR]
 # Environment: PRESET (deit-small), INPUTS (32), THREADS (2), DB (OUT_DIR/bench.db; latency from the
 # table of units measured there), SKIP_TIMING (set: skip 1), SKIP_CURVES (set: skip 2),
@@ -92,9 +92,10 @@ print("|---:|---:|---:|---:|")
 wins = 0
 for f in targets:
     r = {m: json.load(open(f"{out}/{m}-budget-{f}.order.json")) for m in ("greedy", "latency")}
-    d = {m: (o["steps"][-1]["distance"] if o["steps"] else 0.0) for m, o in r.items()}
-    cell = lambda m: f"{len(r[m]['steps'])}, {r[m]['pruned_ms']:.2f} ms, {d[m]:.4g}" + (
-        f" (finish replaced {r[m]['finish_replaced']})" if r[m].get("finish_replaced") else "")
+    d = {m: o["result_distance"] for m, o in r.items()}
+    cell = lambda m: f"{len(r[m]['removed'])}, {r[m]['pruned_ms']:.2f} ms, {d[m]:.4g}" + (
+        f" (finish replaced {r[m]['finish_replaced']})" if r[m].get("finish_replaced") else "") + (
+        f" ({len(r[m]['exchanges'])} exchange(s))" if r[m].get("exchanges") else "")
     wins += d["latency"] < d["greedy"]
     ratio = f"{d['latency'] / d['greedy']:.3f}" if d["greedy"] > 0 else "-"
     print(f"| {r['greedy']['budget_ms']:.2f} ms ({float(f):.0%}) | {cell('greedy')} | {cell('latency')} | {ratio} |")

@@ -268,6 +268,17 @@ json steps_json(const compress::FinercutResult& r) {
   return steps;
 }
 
+json exchanges_json(const compress::FinercutResult& r) {
+  json out = json::array();
+  for (const compress::Exchange& x : r.exchanges)
+    out.push_back({{"restored", compress::label(x.restored)},
+                   {"removed", x.removed ? compress::label(*x.removed) : ""},
+                   {"distance", x.distance},
+                   {"predicted_ms", x.predicted_ms},
+                   {"measured_ms", x.measured_ms}});
+  return out;
+}
+
 int compress_finercut(const Args& args) {
   const std::string usage =
       "hwnas compress finercut (--preset NAME | FILE) [--weights W.safetensors] (--images DIR | --image FILE... |\n"
@@ -346,6 +357,10 @@ int compress_finercut(const Args& args) {
   if (result->finish_replaced > 0)
     fmt::print(stderr, "finish: {} removed instead of the path's last {} step(s) (distance {:.4g}, fits the budget)\n",
                compress::label(result->steps.back().removed), result->finish_replaced, result->steps.back().distance);
+  for (const compress::Exchange& x : result->exchanges)
+    fmt::print(stderr, "exchange: {} put back{} (distance {:.4g}, predicted {:.3f} ms{})\n",
+               compress::label(x.restored), x.removed ? ", " + compress::label(*x.removed) + " removed instead" : "",
+               x.distance, x.predicted_ms, x.measured_ms > 0 ? fmt::format(", measured {:.3f} ms", x.measured_ms) : "");
 
   if (timed && vm.count("measure-steps") != 0) {
     PhaseProgress progress(stderr);
@@ -359,9 +374,10 @@ int compress_finercut(const Args& args) {
       progress("steps measured", k + 1, result->steps.size());
     }
   }
-  auto pruned = space::validate(compress::without(arch, compress::removed_by(*result, result->steps.size())));
+  const std::vector<compress::Sublayer> removed = compress::chosen(*result);
+  auto pruned = space::validate(compress::without(arch, removed));
   if (!pruned) throw RuntimeFailure(pruned.error().message);
-  pruned->meta.name = fmt::format("{}-finercut-{}", name_or(arch), result->steps.size());
+  pruned->meta.name = fmt::format("{}-finercut-{}", name_or(arch), removed.size());
   pruned->meta.source = fmt::format("hwnas compress finercut ({}, {}) of {}", compress::name_of(*method),
                                     compress::name_of(metric), arch.meta.name);
   json record = {{"arch", arch.meta.name},
@@ -373,16 +389,22 @@ int compress_finercut(const Args& args) {
                  {"original_predicted_ms", result->original_ms},
                  {"budget_ms", cfg.budget_ms},
                  {"finish_replaced", result->finish_replaced},
-                 {"steps", steps_json(*result)}};
-  fmt::print("{} of {} sublayers removed ({} networks evaluated)\n", result->steps.size(), all.size(),
-             result->evaluations);
+                 {"steps", steps_json(*result)},
+                 {"exchanges", exchanges_json(*result)},
+                 {"removed",
+                  [&] {
+                    json l = json::array();
+                    for (const compress::Sublayer& s : removed) l.push_back(compress::label(s));
+                    return l;
+                  }()},
+                 {"result_distance", compress::chosen_distance(*result)}};
+  fmt::print("{} of {} sublayers removed ({} networks evaluated)\n", removed.size(), all.size(), result->evaluations);
   if (timed) {
-    const double d = result->steps.empty() ? 0.0 : result->steps.back().distance;
-    measure_before_after(*lat, arch, *pruned, d, "pruned_ms", record);
+    measure_before_after(*lat, arch, *pruned, compress::chosen_distance(*result), "pruned_ms", record);
     const double after = record["pruned_ms"].get<double>();
     if (cfg.budget_ms > 0 && after > cfg.budget_ms)
       fmt::print(stderr, "warning: measured {:.3f} ms is over the budget {:.3f} ms (predicted {:.3f} ms)\n", after,
-                 cfg.budget_ms, result->steps.empty() ? result->original_ms : result->steps.back().predicted_ms);
+                 cfg.budget_ms, compress::chosen_predicted_ms(*result));
   }
   if (timed) store_run(*lat, fmt::format("finercut-{}", compress::name_of(*method)), arch, *pruned, record);
   if (vm.count("output") != 0) write_result(vm["output"].as<std::string>(), *pruned, *model->source, "order", record);

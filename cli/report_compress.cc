@@ -70,8 +70,33 @@ void add_finercut(reports::CompressRun& r, const json& rec) {
     }
     r.distance = d;
   }
-  r.note = fmt::format("{} of {} sublayers removed, {} networks evaluated.", steps.size(),
-                       rec.value("candidates", std::size_t{0}), rec.value("evaluations", std::size_t{0}));
+  // Exchanges after the path (compress/finercut.h): a sublayer put back, another removed instead;
+  // the diagram numbers those removals after the path's steps.
+  const json exchanges = rec.value("exchanges", json::array());
+  for (std::size_t k = 0; k < exchanges.size(); ++k) {
+    const json& x = exchanges[k];
+    const std::string restored = x.value("restored", ""), removed = x.value("removed", "");
+    const double d = num(x, "distance");
+    const int step = static_cast<int>(steps.size() + k + 1);
+    r.points.push_back({num(x, "predicted_ms"), d, false, "step",
+                        fmt::format("exchange {}: {} put back{}, distance {:.4g}", k + 1, restored,
+                                    removed.empty() ? "" : ", " + removed + " removed", d)});
+    if (num(x, "measured_ms") > 0)
+      r.points.push_back({num(x, "measured_ms"), d, true, "finalist", fmt::format("exchange {} measured", k + 1)});
+    for (reports::CompressBlock& b : r.blocks) {
+      if (restored == b.label + ".attn") b.mixer_step = 0;
+      if (restored == b.label + ".mlp") b.ffn_step = 0;
+      if (removed == b.label + ".attn") b.mixer_step = step;
+      if (removed == b.label + ".mlp") b.ffn_step = step;
+    }
+    r.distance = d;
+  }
+  r.note = fmt::format(
+      "{} of {} sublayers removed, {} networks evaluated{}.",
+      rec.contains("removed") ? rec["removed"].size() : steps.size(), rec.value("candidates", std::size_t{0}),
+      rec.value("evaluations", std::size_t{0}),
+      exchanges.empty() ? ""
+                        : fmt::format("; the path's {} removals, then {} exchange(s)", steps.size(), exchanges.size()));
 }
 
 void add_spvit(reports::CompressRun& r, const json& rec) {

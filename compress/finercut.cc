@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "space/validate.h"
 
@@ -16,16 +17,44 @@ double predict(const FinercutConfig& cfg, const space::Arch& original, const std
   return a ? cfg.predict_ms(*a) : std::numeric_limits<double>::infinity();
 }
 
+// Where `s` is in `candidates` (candidates.size(): not there).
+std::size_t index_in(const std::vector<Sublayer>& candidates, const Sublayer& s) {
+  return static_cast<std::size_t>(std::find(candidates.begin(), candidates.end(), s) - candidates.begin());
+}
+
+// cfg.measure_ms of the original without `removed`, once per set of removals: the path's end, the
+// finish and the exchanges may ask for the same network.
+class Measurer {
+ public:
+  Measurer(const FinercutConfig& cfg, const space::Arch& original, const std::vector<Sublayer>& candidates)
+      : cfg_(cfg), original_(original), candidates_(candidates) {}
+  double operator()(const std::vector<Sublayer>& removed) {
+    std::vector<std::size_t> key;
+    for (const Sublayer& s : removed) key.push_back(index_in(candidates_, s));
+    std::sort(key.begin(), key.end());
+    if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+    auto a = space::validate(without(original_, removed));
+    const double m = a ? cfg_.measure_ms(*a) : std::numeric_limits<double>::infinity();
+    memo_.emplace(std::move(key), m);
+    return m;
+  }
+
+ private:
+  const FinercutConfig& cfg_;
+  const space::Arch& original_;
+  const std::vector<Sublayer>& candidates_;
+  std::map<std::vector<std::size_t>, double> memo_;
+};
+
 // Whether to stop before the next removal. With a budget and a measuring callback, a network
 // predicted within the budget is measured (once) and the measurement decides.
-bool done(const FinercutConfig& cfg, const space::Arch& original, FinercutResult& r, std::size_t left) {
+bool done(const FinercutConfig& cfg, Measurer& measure, FinercutResult& r, std::size_t left) {
   if (cfg.max_steps > 0 && r.steps.size() >= cfg.max_steps) return true;
   if (cfg.budget_ms > 0) {
     const double now_ms = r.steps.empty() ? r.original_ms : r.steps.back().predicted_ms;
     if (now_ms <= cfg.budget_ms) {
       if (!cfg.measure_ms) return true;
-      auto a = space::validate(without(original, removed_by(r, r.steps.size())));
-      const double m = a ? cfg.measure_ms(*a) : std::numeric_limits<double>::infinity();
+      const double m = measure(removed_by(r, r.steps.size()));
       if (r.steps.empty())
         r.original_measured_ms = m;
       else
@@ -45,18 +74,21 @@ struct Finisher {
 
 constexpr std::size_t kMaxFinisherMeasurements = 4;
 
+// Whether the path's end fits the budget (measured, when measuring).
+bool end_fits(const FinercutConfig& cfg, const FinercutResult& r) {
+  if (r.steps.empty()) return false;
+  const Step& end = r.steps.back();
+  return cfg.measure_ms ? end.measured_ms > 0 && end.measured_ms <= cfg.budget_ms : end.predicted_ms <= cfg.budget_ms;
+}
+
 // The ratio ranking is a knapsack heuristic: near the budget its best ratio can overshoot, taking a
 // large saving at a large distance where a smaller removal would have fitted. So the path's end is
 // compared with every finisher less divergent than it; the least divergent one that fits (measured,
 // when measuring) replaces the path from its step on. The finishers' distances were computed by the
 // scans already: only measurements are added (at most kMaxFinisherMeasurements).
-void finish(const FinercutConfig& cfg, const space::Arch& original, FinercutResult& r,
-            std::vector<Finisher> finishers) {
-  if (r.steps.empty()) return;
+void finish(const FinercutConfig& cfg, Measurer& measure, FinercutResult& r, std::vector<Finisher> finishers) {
+  if (!end_fits(cfg, r)) return;  // the path ran out of candidates over the budget: nothing fits
   const Step& end = r.steps.back();
-  const bool end_fits =
-      cfg.measure_ms ? end.measured_ms > 0 && end.measured_ms <= cfg.budget_ms : end.predicted_ms <= cfg.budget_ms;
-  if (!end_fits) return;  // the path ran out of candidates over the budget: nothing fits
   std::stable_sort(finishers.begin(), finishers.end(),
                    [](const Finisher& a, const Finisher& b) { return a.distance < b.distance; });
   std::size_t measured = 0;
@@ -68,8 +100,7 @@ void finish(const FinercutConfig& cfg, const space::Arch& original, FinercutResu
       if (measured++ == kMaxFinisherMeasurements) break;
       std::vector<Sublayer> set = removed_by(r, f.at);
       set.push_back(f.removed);
-      auto a = space::validate(without(original, set));
-      m = a ? cfg.measure_ms(*a) : std::numeric_limits<double>::infinity();
+      m = measure(set);
       if (m > cfg.budget_ms) continue;
     }
     r.finish_replaced = r.steps.size() - f.at;
@@ -77,6 +108,91 @@ void finish(const FinercutConfig& cfg, const space::Arch& original, FinercutResu
     r.steps.push_back({f.removed, f.distance, f.predicted_ms, f.score, m});
     return;
   }
+}
+
+constexpr std::size_t kExchangeRounds = 4;        // at most this many exchanges
+constexpr std::size_t kExchangeTries = 8;         // true distances computed per round
+constexpr std::size_t kExchangeMeasurements = 2;  // measurements per round
+
+// The finish still leaves a knapsack heuristic's answer: a path that stopped at its first fit can
+// land well under the budget, with a less divergent set of the same cost next to it. So the result
+// is improved by single exchanges (the 1-swap local search of knapsack heuristics): put one removed
+// sublayer r back and remove another one c (or none), where that is predicted within the budget.
+// The moves are ranked by the additive estimate d(S) - added(r) + added(c) (added: the distance a
+// removal added when it was taken, or in its latest scan for one not taken), the best
+// kExchangeTries get their true distance, and the least divergent below d(S) that fits (measured,
+// when measuring) is taken. Rounds go on until none is taken. Distances are small perturbations of
+// the logits, where the estimate ranks well; the true distances decide.
+Status exchange(Fidelity& fidelity, const FinercutConfig& cfg, const space::Arch& original, Measurer& measure,
+                FinercutResult& r, std::vector<double> added) {
+  if (!end_fits(cfg, r)) return true;
+  const std::vector<Sublayer>& cands = r.candidates;
+  std::vector<bool> in(cands.size(), false);
+  double prev = 0;
+  for (const Step& st : r.steps) {
+    in[index_in(cands, st.removed)] = true;
+    added[index_in(cands, st.removed)] = st.distance - prev;
+    prev = st.distance;
+  }
+  double current = r.steps.back().distance;
+  auto set_of = [&](std::size_t out, std::size_t put) {
+    std::vector<Sublayer> set;
+    for (std::size_t i = 0; i < cands.size(); ++i)
+      if ((in[i] && i != out) || i == put) set.push_back(cands[i]);
+    return set;
+  };
+  if (auto st = fidelity.set_base(set_of(cands.size(), cands.size())); !st) return st;
+  for (std::size_t round = 0; round < kExchangeRounds; ++round) {
+    struct Move {
+      std::size_t out, put;  // put == cands.size(): none
+      double estimate, distance = 0, predicted_ms = 0;
+    };
+    std::vector<Move> moves;
+    for (std::size_t o = 0; o < cands.size(); ++o) {
+      if (!in[o]) continue;
+      for (std::size_t p = 0; p <= cands.size(); ++p) {
+        if (p < cands.size() && in[p]) continue;
+        const double ms = predict(cfg, original, set_of(o, p));
+        if (ms > cfg.budget_ms) continue;
+        moves.push_back({o, p, current - added[o] + (p < cands.size() ? added[p] : 0.0), 0, ms});
+      }
+    }
+    std::stable_sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) { return a.estimate < b.estimate; });
+    if (moves.size() > kExchangeTries) moves.resize(kExchangeTries);
+    for (Move& m : moves) {
+      auto d = fidelity.distance(set_of(m.out, m.put));
+      if (!d) return d.error();
+      ++r.evaluations;
+      m.distance = *d;
+    }
+    std::stable_sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) { return a.distance < b.distance; });
+    std::size_t measured = 0;
+    bool taken = false;
+    for (const Move& m : moves) {
+      if (!(m.distance < current)) break;
+      double ms = 0;
+      if (cfg.measure_ms) {
+        if (measured++ == kExchangeMeasurements) break;
+        ms = measure(set_of(m.out, m.put));
+        if (ms > cfg.budget_ms) continue;
+      }
+      Exchange x{cands[m.out], std::nullopt, m.distance, m.predicted_ms, ms};
+      if (m.put < cands.size()) x.removed = cands[m.put];
+      r.exchanges.push_back(x);
+      const std::vector<Sublayer> now = set_of(m.out, m.put);
+      in[m.out] = false;
+      if (m.put < cands.size()) {
+        in[m.put] = true;
+        added[m.put] = m.distance - (current - added[m.out]);
+      }
+      current = m.distance;
+      if (auto st = fidelity.set_base(now); !st) return st;
+      taken = true;
+      break;
+    }
+    if (!taken) break;
+  }
+  return true;
 }
 
 }  // namespace
@@ -102,12 +218,37 @@ std::vector<Sublayer> removed_by(const FinercutResult& r, std::size_t k) {
   return out;
 }
 
+std::vector<Sublayer> chosen(const FinercutResult& r) {
+  std::vector<Sublayer> out = removed_by(r, r.steps.size());
+  for (const Exchange& x : r.exchanges) {
+    std::erase(out, x.restored);
+    if (x.removed) out.push_back(*x.removed);
+  }
+  return out;
+}
+
+double chosen_distance(const FinercutResult& r) {
+  if (!r.exchanges.empty()) return r.exchanges.back().distance;
+  return r.steps.empty() ? 0.0 : r.steps.back().distance;
+}
+
+double chosen_predicted_ms(const FinercutResult& r) {
+  if (!r.exchanges.empty()) return r.exchanges.back().predicted_ms;
+  return r.steps.empty() ? r.original_ms : r.steps.back().predicted_ms;
+}
+
+double chosen_measured_ms(const FinercutResult& r) {
+  if (!r.exchanges.empty()) return r.exchanges.back().measured_ms;
+  return r.steps.empty() ? r.original_measured_ms : r.steps.back().measured_ms;
+}
+
 Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
   const space::Arch& arch = fidelity.arch();
   FinercutResult r;
   r.candidates = removable_sublayers(arch);
   r.original_ms = predict(cfg, arch, {});
   std::vector<Sublayer> removed, left = r.candidates;
+  Measurer measure(cfg, arch, r.candidates);
   if (auto st = fidelity.set_base({}); !st) return st.error();
 
   if (cfg.method == Method::oneshot) {
@@ -121,7 +262,7 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
     }
     std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [score, i] : scored) {
-      if (done(cfg, arch, r, scored.size() - r.steps.size())) break;
+      if (done(cfg, measure, r, scored.size() - r.steps.size())) break;
       removed.push_back(left[i]);
       // The new base first: its distance then reads the logits set_base computed.
       if (auto st = fidelity.set_base(removed); !st) return st.error();
@@ -138,8 +279,9 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
   // within the budget (a finisher), kept for the finish below.
   const bool finishing = cfg.method == Method::latency && cfg.budget_ms > 0;
   std::vector<Finisher> finishers;
+  std::vector<double> added(r.candidates.size(), 0.0);  // each candidate's distance increase in its latest scan
   double current = 0, current_ms = r.original_ms;
-  while (!done(cfg, arch, r, left.size())) {
+  while (!done(cfg, measure, r, left.size())) {
     std::size_t best = 0;
     double best_score = std::numeric_limits<double>::infinity(), best_d = 0, best_ms = 0;
     for (std::size_t i = 0; i < left.size(); ++i) {
@@ -152,6 +294,7 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
       const double score =
           cfg.method == Method::latency ? (*d - current) / std::max(current_ms - ms, kMinSavingMs) : *d;
       if (finishing && ms <= cfg.budget_ms) finishers.push_back({r.steps.size(), left[i], *d, ms, score});
+      added[index_in(r.candidates, left[i])] = *d - current;
       if (score < best_score) {  // ties: the earlier sublayer in network order
         best_score = score;
         best = i;
@@ -167,7 +310,10 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
     current_ms = best_ms;
     if (auto st = fidelity.set_base(removed); !st) return st.error();
   }
-  if (finishing) finish(cfg, arch, r, std::move(finishers));
+  if (finishing) {
+    finish(cfg, measure, r, std::move(finishers));
+    if (auto st = exchange(fidelity, cfg, arch, measure, r, std::move(added)); !st) return st.error();
+  }
   return r;
 }
 

@@ -6,7 +6,9 @@
 //   latency  hwnas's latency-aware greedy: the candidate with the smallest distance increase per
 //            millisecond saved (the saving predicted by the latency model) goes. With a budget,
 //            the path's end is then replaced by the least divergent removal one step off the path
-//            that fits the budget, where that is less divergent than the path's end.
+//            that fits the budget, where that is less divergent than the path's end, and improved
+//            by exchanges (put one removed sublayer back, remove another or none) while an exchange
+//            that fits is less divergent.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +35,16 @@ struct Step {
   double measured_ms = 0;   // when the budget check measured it (0: not measured)
 };
 
+// Latency-aware with a budget, after the path: `restored` put back and `removed` (if any) removed
+// instead, giving a network with this distance that fits the budget.
+struct Exchange {
+  Sublayer restored;
+  std::optional<Sublayer> removed;
+  double distance = 0;
+  double predicted_ms = 0;
+  double measured_ms = 0;  // 0: not measured (the prediction decided)
+};
+
 struct FinercutConfig {
   Method method = Method::greedy;
   std::size_t max_steps = 0;  // stop after this many removals (0: until nothing is left)
@@ -53,11 +65,18 @@ struct FinercutResult {
   // Latency-aware with a budget: how many of the path's last steps a less divergent finisher that
   // fits replaced (0: the path's own end stood; see finercut.cc).
   std::size_t finish_replaced = 0;
+  std::vector<Exchange> exchanges;  // applied in order to the path's removals (see finercut.cc)
 };
 
 Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg);
 
 // The sublayers removed by the first `k` steps.
 std::vector<Sublayer> removed_by(const FinercutResult& r, std::size_t k);
+// The result: every step's removal, then the exchanges.
+std::vector<Sublayer> chosen(const FinercutResult& r);
+// Its distance (0 with no step) and latency (predicted; measured, 0 when not measured).
+double chosen_distance(const FinercutResult& r);
+double chosen_predicted_ms(const FinercutResult& r);
+double chosen_measured_ms(const FinercutResult& r);
 
 }  // namespace hwnas::compress

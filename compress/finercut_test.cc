@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -257,6 +258,7 @@ TEST(Finercut, LatencyAwareBudgetEndsWithTheLeastDivergentFinisherThatFits) {
   EXPECT_DOUBLE_EQ(r->steps[0].distance, single[lo]);
   EXPECT_DOUBLE_EQ(r->steps[0].predicted_ms, 9.0);
   EXPECT_EQ(r->finish_replaced, 1u);
+  EXPECT_TRUE(r->exchanges.empty());  // putting F back for A is more divergent
 
   // Measured: F measures over the budget, so the path's own end (A, measured within) stands.
   std::vector<std::vector<std::string>> measured;
@@ -270,7 +272,9 @@ TEST(Finercut, LatencyAwareBudgetEndsWithTheLeastDivergentFinisherThatFits) {
   ASSERT_EQ(r->steps.size(), 1u);
   EXPECT_EQ(label(r->steps[0].removed), label(cands[hi]));
   EXPECT_EQ(r->finish_replaced, 0u);
+  // The exchange A -> F is the finisher's network: not measured again.
   EXPECT_EQ(measured, (std::vector<std::vector<std::string>>{{label(cands[hi])}, {label(cands[lo])}}));
+  EXPECT_TRUE(r->exchanges.empty());
 
   // Plain greedy keeps the paper's algorithm: no finish.
   cfg.method = Method::greedy;
@@ -278,6 +282,125 @@ TEST(Finercut, LatencyAwareBudgetEndsWithTheLeastDivergentFinisherThatFits) {
   r = finercut(*f, cfg);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->finish_replaced, 0u);
+}
+
+// A path that stops at its first fit can keep an early removal that a less divergent one of the
+// same cost would replace; the finish (one removal off the path) cannot see that. With three
+// sublayers whose distances alone are C < B < A < B + C: B and C save in proportion to their distances (C 1 ms,
+// B d_B/d_C ms), the two together just fit the budget, A saves slightly more than d_A/d_C ms (so its
+// ratio is the best, and the path starts with it) but less than the budget needs, and the rest save
+// 0.001 ms, so that {B, C} is one exchange from the path's end {A, B or C}. The truth is the
+// brute-force table of every subset's distance (whole networks): the result is less divergent than
+// the path's end and no exchange that fits improves on it. (The global optimum may be more than
+// one exchange away: these distances are not additive.)
+TEST(Finercut, LatencyAwareBudgetExchangesAnEarlyRemovalForALessDivergentOne) {
+  Engine e;
+  const space::Arch a = tiny(3);
+  const prof::RandomWeights w(8);
+  auto f = fidelity(e, a, w, 4, 4);
+  const std::vector<Sublayer> cands = removable_sublayers(a);
+  const auto table = brute_force(e, a, w, cands, gaussian(4), f->original_logits());
+  std::vector<std::size_t> by_distance(cands.size());
+  std::iota(by_distance.begin(), by_distance.end(), 0);
+  std::sort(by_distance.begin(), by_distance.end(),
+            [&](std::size_t x, std::size_t y) { return table.at(1u << x) < table.at(1u << y); });
+  // The first triple (in order of distance) with d_C < d_B < d_A < d_B + d_C, with some room.
+  std::size_t c = 0, b = 0, big = 0;
+  bool found = false;
+  for (std::size_t i = 0; i < cands.size() && !found; ++i)
+    for (std::size_t j = i + 1; j < cands.size() && !found; ++j)
+      for (std::size_t k = j + 1; k < cands.size() && !found; ++k) {
+        const double di = table.at(1u << by_distance[i]), dj = table.at(1u << by_distance[j]),
+                     dk = table.at(1u << by_distance[k]);
+        if (di < dj && dj < dk && dk < 0.98 * (di + dj)) {
+          c = by_distance[i], b = by_distance[j], big = by_distance[k];
+          found = true;
+        }
+      }
+  ASSERT_TRUE(found) << "the seed does not give the construction room";
+  const double dc = table.at(1u << c), db = table.at(1u << b), dbig = table.at(1u << big);
+  const double need = 1 + db / dc - 1e-3;  // B and C together: 1 + d_B/d_C
+  const double floor_big = dbig / dc;
+  std::vector<double> saving(cands.size(), 0.001);
+  saving[c] = 1.0;
+  saving[b] = db / dc;
+  saving[big] = (floor_big + need) / 2;
+  auto mask_of = [&](const space::Arch& arch) {
+    unsigned m = 0;
+    for (std::size_t i = 0; i < cands.size(); ++i) {
+      const space::Block& blk = arch.stages[0].blocks[static_cast<std::size_t>(cands[i].block)];
+      if (cands[i].ffn ? blk.ffn.kind == space::FfnKind::none : blk.mixer.kind == space::MixerKind::skip) m |= 1u << i;
+    }
+    return m;
+  };
+  auto predict_mask = [&](unsigned m) {
+    double t = 10;
+    for (std::size_t i = 0; i < cands.size(); ++i)
+      if (m & (1u << i)) t -= saving[i];
+    return t;
+  };
+  FinercutConfig cfg;
+  cfg.method = Method::latency;
+  cfg.predict_ms = [&](const space::Arch& arch) { return predict_mask(mask_of(arch)); };
+  cfg.budget_ms = 10 - need;
+  // Every set one exchange from `m` (one removal put back, another or none removed) that fits.
+  auto exchanges_of = [&](unsigned m) {
+    std::vector<unsigned> out;
+    for (std::size_t o = 0; o < cands.size(); ++o) {
+      if (!(m & (1u << o))) continue;
+      for (std::size_t p = 0; p <= cands.size(); ++p) {
+        if (p < cands.size() && (m & (1u << p))) continue;
+        const unsigned t = (m & ~(1u << o)) | (p < cands.size() ? 1u << p : 0u);
+        if (predict_mask(t) <= cfg.budget_ms) out.push_back(t);
+      }
+    }
+    return out;
+  };
+  auto mask_of_set = [&](const std::vector<Sublayer>& set) {
+    unsigned m = 0;
+    for (const Sublayer& s : set)
+      m |= 1u << static_cast<std::size_t>(std::find(cands.begin(), cands.end(), s) - cands.begin());
+    return m;
+  };
+
+  auto r = finercut(*f, cfg);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(r->steps.empty());
+  EXPECT_EQ(label(r->steps[0].removed), label(cands[big]));
+  const unsigned path_end = mask_of_set(removed_by(*r, r->steps.size())), got = mask_of_set(chosen(*r));
+  ASSERT_FALSE(r->exchanges.empty());
+  EXPECT_LT(table.at(got), table.at(path_end));
+  EXPECT_LE(predict_mask(got), cfg.budget_ms);
+  EXPECT_NEAR(chosen_distance(*r), table.at(got), 1e-6 * table.at(got));
+  EXPECT_DOUBLE_EQ(chosen_predicted_ms(*r), predict_mask(got));
+  double before = r->steps.back().distance;
+  for (const Exchange& x : r->exchanges) {
+    EXPECT_LT(x.distance, before);
+    EXPECT_LE(x.predicted_ms, cfg.budget_ms);
+    before = x.distance;
+  }
+  // A local optimum: no exchange that fits is less divergent.
+  for (unsigned t : exchanges_of(got)) EXPECT_GE(table.at(t), table.at(got)) << t << " from " << got;
+
+  // Measured: every network but the path's end measures over the budget, so the end stands; the
+  // least divergent exchange was tried (measured), and no network was measured twice.
+  std::vector<unsigned> measured;
+  cfg.measure_ms = [&](const space::Arch& arch) {
+    measured.push_back(mask_of(arch));
+    return predict_mask(measured.back()) + (measured.back() == path_end ? 0.0 : 5.0);
+  };
+  r = finercut(*f, cfg);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(mask_of_set(chosen(*r)), path_end);
+  EXPECT_TRUE(r->exchanges.empty());
+  unsigned least = path_end;
+  for (unsigned t : exchanges_of(path_end))
+    if (table.at(t) < table.at(least)) least = t;
+  ASSERT_NE(least, path_end);
+  EXPECT_NE(std::find(measured.begin(), measured.end(), least), measured.end());
+  std::vector<unsigned> once = measured;
+  std::sort(once.begin(), once.end());
+  EXPECT_EQ(std::unique(once.begin(), once.end()), once.end());
 }
 
 }  // namespace
