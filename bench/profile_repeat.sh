@@ -2,11 +2,11 @@
 # Run-to-run repeatability of `hwnas profile` (issue: CPU profiler, "repeating the same profile twice
 # on an idle machine gives medians within 3%"): the same preset profiled in separate processes,
 # alternating a single end-to-end burst (--bursts 1) with the default bursts (up to 3 until the two
-# fastest agree within 3%; profilers/bursts.h). Every run goes through the noise gate with a store
-# (OUT_DIR/bench.db, --force: measured, never served from it), so that its memory probe compares
-# with the best bandwidth the device has shown (profilers/profile.h). Per mode: every run's median
-# and gate verdict, the largest differences, and how many consecutive pairs are within 3%, over all
-# pairs and over the pairs the gate passed (both runs clean: what "an idle machine" can be here).
+# fastest agree within 3%; profilers/bursts.h). Every run measures the peaks and goes through the
+# noise gate with a store (OUT_DIR/bench.db, --force: measured, never served from it), so that its
+# GEMM peak compares with the device's best. Per mode: every run's median and gate verdict, the
+# largest differences, and how many consecutive pairs are within 3%, over all pairs and over the
+# pairs the gate passed (both runs clean).
 #   bench/profile_repeat.sh [HWNAS_BIN] [OUT_DIR]
 # Environment: PRESET (litv2-s), RUNS (6 per mode), THREADS (2), BATCH (1), PER_BLOCK (set: --per-block,
 # so that the later bursts come after the units, minutes apart on big presets).
@@ -34,12 +34,12 @@ done
 import json, sys
 out, runs = sys.argv[1], int(sys.argv[2])
 for b in (1, 3):
-    print(f"\n--bursts {b}: run, median, bursts, memory probe before/after (GB/s), gate")
+    print(f"\n--bursts {b}: run, median, bursts (ms), gate")
     for r in range(1, runs + 1):
         x = json.load(open(f"{out}/bursts{b}-{r}.json"))
         nz = x["noise"]
-        print(f"  {r}: {x['end_to_end']['median_us'] / 1e3:.2f} ms, {len(x.get('bursts_us') or [0])}, "
-              f"{nz.get('memory_before_gbs', 0):.1f}/{nz.get('memory_after_gbs', 0):.1f}, "
+        bursts = ", ".join(f"{v / 1e3:.2f}" for v in x.get("bursts_us") or [])
+        print(f"  {r}: {x['end_to_end']['median_us'] / 1e3:.2f} ms, [{bursts}], "
               + (f"NOISY: {nz['reason']}" if nz["flagged"] else "clean"))
 print()
 print("| mode | medians (ms, in run order; * noisy) | largest consecutive diff | largest diff | consecutive pairs within 3% | clean pairs within 3% |")

@@ -97,9 +97,6 @@ json result_json(const prof::ProfileResult& r) {
         {"calibration_drift", r.noise.drift},
         {"calibration_before_us", r.noise.calibration_before_us},
         {"calibration_after_us", r.noise.calibration_after_us},
-        {"memory_before_gbs", r.noise.memory_before_gbs},
-        {"memory_after_gbs", r.noise.memory_after_gbs},
-        {"memory_drift", r.noise.memory_drift},
         {"loadavg_before", r.noise.before.loadavg_1m},
         {"loadavg_after", r.noise.after.loadavg_1m},
         {"steal_fraction", r.noise.after.steal_fraction},
@@ -220,20 +217,6 @@ std::string best_peaks(store::Store& db, prof::DeviceInfo& d) {
   return "";
 }
 
-// A slow phase as long as the whole profile passes the drift checks: the memory probe is compared
-// with the best bandwidth this device has shown (this run's triad, or the store's).
-std::string memory_note(store::Store& db, const prof::ProfileResult& r) {
-  const double now = std::min(r.noise.memory_before_gbs, r.noise.memory_after_gbs);
-  if (now <= 0) return "";
-  double best = r.device.triad_gbs;
-  auto stored = db.find_device(r.device.fingerprint());
-  if (stored && *stored) best = std::max(best, (*stored)->triad_gbs);
-  if (!(best > 0) || now >= (1 - prof::kMemoryBelowBest) * best) return "";
-  return fmt::format(
-      "memory bandwidth {:.1f} GB/s, {:.0f}% below this device's best {:.1f} GB/s (> {:.0f}%): host busy", now,
-      100 * (1 - now / best), best, 100 * prof::kMemoryBelowBest);
-}
-
 }  // namespace
 
 int run_profile(const Args& args) {
@@ -348,10 +331,9 @@ int run_profile(const Args& args) {
     if (!r) throw RuntimeFailure(r.error().message);
     result = std::move(r).value();
     if (db && vm.count("no-peaks") == 0) peak_note = best_peaks(*db, result->device);
-    for (const std::string& note : {peak_note, db ? memory_note(*db, *result) : std::string()}) {
-      if (note.empty()) continue;
+    if (!peak_note.empty()) {
       result->noise.flagged = true;
-      result->noise.reason += (result->noise.reason.empty() ? "" : "; ") + note;
+      result->noise.reason += (result->noise.reason.empty() ? "" : "; ") + peak_note;
     }
     if (db && cacheable) store_profile(*db, arch, *result, backend.name());
   }

@@ -97,10 +97,6 @@ class Backend {
   virtual void measure_peaks() {}
   // A short fixed workload (µs) for the noise gate's drift check; 0 if the backend has none.
   virtual double calibration_us() { return 0; }
-  // The memory bandwidth now (GB/s, a short triad beyond the last-level cache) for the noise gate:
-  // on a shared host a neighbour slows memory-bound work for minutes while the compute-bound
-  // calibration GEMM stays flat (MEASURE.md). 0 if the backend has none.
-  virtual double memory_gbs() { return 0; }
 };
 
 }  // namespace hwnas::prof

@@ -68,7 +68,6 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
   r.noise.before = load_snapshot();
   r.noise.device_before = backend.device_state();
   r.noise.calibration_before_us = backend.calibration_us();
-  r.noise.memory_before_gbs = backend.memory_gbs();
 
   const int total = 1 + (opts.per_unit ? static_cast<int>(net.units.size()) : 0);
   int done = 0;
@@ -132,23 +131,15 @@ Result<ProfileResult> profile(Backend& backend, const space::Arch& arch, const P
 
   // Noise gate, part 2: the same checks after; drift > 3% or load/steal flags the whole batch.
   r.noise.calibration_after_us = backend.calibration_us();
-  r.noise.memory_after_gbs = backend.memory_gbs();
   r.noise.after = load_snapshot(&r.noise.before);
   r.noise.device_after = backend.device_state();
   if (r.noise.calibration_before_us > 0) {
     r.noise.drift =
         std::abs(r.noise.calibration_after_us - r.noise.calibration_before_us) / r.noise.calibration_before_us;
   }
-  if (r.noise.memory_before_gbs > 0) {
-    r.noise.memory_drift = std::abs(r.noise.memory_after_gbs - r.noise.memory_before_gbs) / r.noise.memory_before_gbs;
-  }
   std::vector<std::string> reasons;
   if (r.noise.drift > 0.03)
     reasons.push_back(fmt::format("calibration GEMM drifted {:.1f}% (> 3%)", 100 * r.noise.drift));
-  if (r.noise.memory_drift > kMemoryDrift)
-    reasons.push_back(fmt::format("memory bandwidth drifted {:.1f}% (> {:.0f}%): {:.1f} -> {:.1f} GB/s",
-                                  100 * r.noise.memory_drift, 100 * kMemoryDrift, r.noise.memory_before_gbs,
-                                  r.noise.memory_after_gbs));
   if (r.noise.after.steal_fraction > 0.05)
     reasons.push_back(fmt::format("{:.0f}% CPU steal time", 100 * r.noise.after.steal_fraction));
   const double cores = static_cast<double>(std::max(available_cpus(), 1));

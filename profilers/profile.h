@@ -47,17 +47,9 @@ struct StepProfile {
   Measurement time;
 };
 
-// The memory probe (Backend::memory_gbs) flags a profile when it moved by more than kMemoryDrift
-// between before and after, or when it is more than kMemoryBelowBest under the best bandwidth
-// stored for the device (hwnas profile, with a store): a slow phase as long as the whole profile.
-inline constexpr double kMemoryDrift = 0.05;
-inline constexpr double kMemoryBelowBest = 0.10;
-
 struct NoiseGate {
   double calibration_before_us = 0, calibration_after_us = 0;
-  double drift = 0;                                    // relative change of the calibration workload
-  double memory_before_gbs = 0, memory_after_gbs = 0;  // Backend::memory_gbs (0: none)
-  double memory_drift = 0;                             // relative change of the memory bandwidth
+  double drift = 0;  // relative change of the calibration workload
   LoadSnapshot before, after;
   std::string device_before, device_after;  // GPU clocks / temperature (Backend::device_state)
   bool flagged = false;

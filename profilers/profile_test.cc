@@ -352,12 +352,10 @@ TEST(Profile, PerStepTimesEachUnitStepAlone) {
 }
 
 // The fake backend with a shared host's slow phases: timing call i runs slow[i] times slower (whole
-// numbers: each call is repeated, as the virtual clock only moves when a runnable runs); the memory
-// probe reads `memory` in turn (GB/s; the last one repeats; none: no probe).
+// numbers: each call is repeated, as the virtual clock only moves when a runnable runs).
 class SlowPhases final : public Backend {
  public:
-  explicit SlowPhases(std::map<int, int> slow, std::vector<double> memory = {})
-      : slow_(std::move(slow)), memory_(std::move(memory)) {}
+  explicit SlowPhases(std::map<int, int> slow) : slow_(std::move(slow)) {}
   std::string name() const override { return fake_.name(); }
   const DeviceInfo& device() const override { return fake_.device(); }
   std::string unsupported(const space::Arch& a, const RunConfig& c) const override { return fake_.unsupported(a, c); }
@@ -376,17 +374,11 @@ class SlowPhases final : public Backend {
         },
         cfg, clock());
   }
-  double memory_gbs() override {
-    if (memory_.empty()) return 0;
-    return memory_[std::min(probes++, memory_.size() - 1)];
-  }
   int calls = 0, prepared = 0;
-  std::size_t probes = 0;
 
  private:
   FakeBackend fake_;
   std::map<int, int> slow_;
-  std::vector<double> memory_;
 };
 
 TEST(Profile, EndToEndInBurstsKeepsTheFastestAfterTheOtherPasses) {
@@ -531,30 +523,6 @@ TEST(Profile, CalibrationWorkloadFeedsTheNoiseGate) {
   EXPECT_EQ(r->noise.calibration_after_us, 100.0);
   EXPECT_EQ(r->noise.drift, 0.0);
   EXPECT_FALSE(contains(r->noise.reason, "calibration")) << r->noise.reason;
-}
-
-// A slow phase that starts or ends during the profile moves the memory probe: more than 5% flags it.
-TEST(Profile, MemoryProbeBeforeAndAfterFeedsTheNoiseGate) {
-  const space::Arch a = arch_of("deit-tiny");
-  struct Case {
-    std::vector<double> memory;
-    double drift;
-    bool flagged;
-  };
-  for (const Case& c : {Case{{}, 0.0, false}, Case{{60, 60}, 0.0, false}, Case{{60, 57.6}, 0.04, false},
-                        Case{{60, 54}, 0.10, true}, Case{{54, 60}, 6.0 / 54, true}}) {
-    SlowPhases host({}, c.memory);
-    auto r = profile(host, a, ProfileOptions{}, kWeights);
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(host.probes, c.memory.empty() ? 0u : 2u);
-    EXPECT_EQ(r->noise.memory_before_gbs, c.memory.empty() ? 0.0 : c.memory[0]);
-    EXPECT_EQ(r->noise.memory_after_gbs, c.memory.empty() ? 0.0 : c.memory[1]);
-    EXPECT_NEAR(r->noise.memory_drift, c.drift, 1e-12);
-    EXPECT_EQ(contains(r->noise.reason, "memory bandwidth drifted"), c.flagged) << r->noise.reason;
-    if (c.flagged) {
-      EXPECT_TRUE(r->noise.flagged);  // (a busy machine's load average may flag the others)
-    }
-  }
 }
 
 // --- chrome_trace() -----------------------------------------------------------------------------

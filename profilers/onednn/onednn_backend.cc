@@ -272,18 +272,15 @@ double gemm_gflops(memory::data_type t, std::int64_t n, double budget_ms) {
   return 2.0 * static_cast<double>(n * n * n) / (m.min_us * 1e3);
 }
 
-// STREAM's triad a = b + 3c over 3 × 32 MiB (beyond the last-level cache: 32 MiB per CCX on this
-// host's EPYC), timed for budget_ms; the best sample's GB/s. The peak and the noise gate's probe use
-// the same size, so that the probe compares with the device's best.
-double triad_gbs(double budget_ms) {
-  const std::size_t n = std::size_t{1} << 22;
+double triad_gbs() {
+  const std::size_t n = 1 << 24;  // 3 × 64 MiB, far beyond the LLC
   std::vector<double> a(n, 1.0), b(n, 2.0), c(n, 3.0);
   TimingConfig cfg;
   cfg.warmup_min_runs = 2;
   cfg.warmup_min_ms = 0;
   cfg.min_samples = 5;
-  cfg.min_time_ms = budget_ms / 4;
-  cfg.max_time_ms = budget_ms;
+  cfg.min_time_ms = 100;
+  cfg.max_time_ms = 400;
   const Measurement m = time_it(
       [&] {
 #pragma omp parallel for
@@ -298,16 +295,12 @@ double triad_gbs(double budget_ms) {
 void OnednnBackend::measure_peaks() {
   device_.peak_f32_gflops = gemm_gflops(memory::data_type::f32, 2048, 600);
   device_.peak_bf16_gflops = device_.bf16_native ? gemm_gflops(memory::data_type::bf16, 2048, 400) : 0.0;
-  device_.triad_gbs = triad_gbs(400);
+  device_.triad_gbs = triad_gbs();
 }
 
 double OnednnBackend::calibration_us() {
   const double gflops = gemm_gflops(memory::data_type::f32, 512, 60);
   return 2.0 * 512.0 * 512.0 * 512.0 / (gflops * 1e3);
-}
-
-double OnednnBackend::memory_gbs() {
-  return triad_gbs(150);
 }
 
 }  // namespace hwnas::prof

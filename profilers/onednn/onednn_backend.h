@@ -26,8 +26,6 @@ class OnednnBackend final : public Backend {
   void measure_peaks() override;
   // A short fixed GEMM timing (µs) for the noise gate: re-run it and compare.
   double calibration_us() override;
-  // The peaks' triad, timed for 150 ms instead of 400, for the noise gate.
-  double memory_gbs() override;
 
  private:
   DeviceInfo device_;
