@@ -81,20 +81,32 @@ bool end_fits(const FinercutConfig& cfg, const FinercutResult& r) {
   return cfg.measure_ms ? end.measured_ms > 0 && end.measured_ms <= cfg.budget_ms : end.predicted_ms <= cfg.budget_ms;
 }
 
+// The latency model's error where it was last checked (measured / predicted at the path's end; 1
+// when not measuring). The networks the finish and the exchanges consider are near the end and
+// share most of its error, so their predictions are scaled by it before they are measured: a model
+// 20% optimistic about pruned networks otherwise proposes only networks that measure over.
+double correction_at_end(const FinercutConfig& cfg, const FinercutResult& r) {
+  const Step& end = r.steps.back();
+  return cfg.measure_ms && end.measured_ms > 0 && end.predicted_ms > 0 ? end.measured_ms / end.predicted_ms : 1.0;
+}
+
 // The ratio ranking is a knapsack heuristic: near the budget its best ratio can overshoot, taking a
 // large saving at a large distance where a smaller removal would have fitted. So the path's end is
 // compared with every finisher less divergent than it; the least divergent one that fits (measured,
 // when measuring) replaces the path from its step on. The finishers' distances were computed by the
-// scans already: only measurements are added (at most kMaxFinisherMeasurements).
+// scans already: only measurements are added (at most kMaxFinisherMeasurements), for finishers
+// predicted within the budget after correction_at_end.
 void finish(const FinercutConfig& cfg, Measurer& measure, FinercutResult& r, std::vector<Finisher> finishers) {
   if (!end_fits(cfg, r)) return;  // the path ran out of candidates over the budget: nothing fits
   const Step& end = r.steps.back();
+  const double correction = correction_at_end(cfg, r);
   std::stable_sort(finishers.begin(), finishers.end(),
                    [](const Finisher& a, const Finisher& b) { return a.distance < b.distance; });
   std::size_t measured = 0;
   for (const Finisher& f : finishers) {
     if (!(f.distance < end.distance)) break;
     if (f.at + 1 == r.steps.size() && f.removed == end.removed) continue;  // the path's own end
+    if (f.predicted_ms * correction > cfg.budget_ms) continue;
     double m = 0;
     if (cfg.measure_ms) {
       if (measured++ == kMaxFinisherMeasurements) break;
@@ -117,7 +129,8 @@ constexpr std::size_t kExchangeMeasurements = 2;  // measurements per round
 // The finish still leaves a knapsack heuristic's answer: a path that stopped at its first fit can
 // land well under the budget, with a less divergent set of the same cost next to it. So the result
 // is improved by single exchanges (the 1-swap local search of knapsack heuristics): put one removed
-// sublayer r back and remove another one c (or none), where that is predicted within the budget.
+// sublayer r back and remove another one c (or none), where that is predicted within the budget
+// (scaled by the model's error at the end, correction_at_end).
 // The moves are ranked by the additive estimate d(S) - added(r) + added(c) (added: the distance a
 // removal added when it was taken, or in its latest scan for one not taken), the best
 // kExchangeTries get their true distance, and the least divergent below d(S) that fits (measured,
@@ -134,7 +147,7 @@ Status exchange(Fidelity& fidelity, const FinercutConfig& cfg, const space::Arch
     added[index_in(cands, st.removed)] = st.distance - prev;
     prev = st.distance;
   }
-  double current = r.steps.back().distance;
+  double current = r.steps.back().distance, correction = correction_at_end(cfg, r);
   auto set_of = [&](std::size_t out, std::size_t put) {
     std::vector<Sublayer> set;
     for (std::size_t i = 0; i < cands.size(); ++i)
@@ -153,7 +166,7 @@ Status exchange(Fidelity& fidelity, const FinercutConfig& cfg, const space::Arch
       for (std::size_t p = 0; p <= cands.size(); ++p) {
         if (p < cands.size() && in[p]) continue;
         const double ms = predict(cfg, original, set_of(o, p));
-        if (ms > cfg.budget_ms) continue;
+        if (ms * correction > cfg.budget_ms) continue;
         moves.push_back({o, p, current - added[o] + (p < cands.size() ? added[p] : 0.0), 0, ms});
       }
     }
@@ -186,6 +199,7 @@ Status exchange(Fidelity& fidelity, const FinercutConfig& cfg, const space::Arch
         added[m.put] = m.distance - (current - added[m.out]);
       }
       current = m.distance;
+      if (ms > 0 && m.predicted_ms > 0) correction = ms / m.predicted_ms;
       if (auto st = fidelity.set_base(now); !st) return st;
       taken = true;
       break;
