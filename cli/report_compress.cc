@@ -53,6 +53,14 @@ void add_blocks(reports::CompressRun& r, const space::Arch& original, const spac
     }
 }
 
+// The diagram's step number of a FinerCut sublayer ("stages.0.blocks.3.attn"; 0: kept).
+void set_step(std::vector<reports::CompressBlock>& blocks, const std::string& sublayer, int step) {
+  for (reports::CompressBlock& b : blocks) {
+    if (sublayer == b.label + ".attn") b.mixer_step = step;
+    if (sublayer == b.label + ".mlp") b.ffn_step = step;
+  }
+}
+
 void add_finercut(reports::CompressRun& r, const json& rec) {
   r.points.push_back({num(rec, "original_predicted_ms"), 0.0, false, "original", "the original (predicted)"});
   const json steps = rec.value("steps", json::array());
@@ -64,10 +72,7 @@ void add_finercut(reports::CompressRun& r, const json& rec) {
                         fmt::format("step {}: {} removed, distance {:.4g}", k + 1, removed, d)});
     if (num(st, "measured_ms") > 0)
       r.points.push_back({num(st, "measured_ms"), d, true, "finalist", fmt::format("step {} measured", k + 1)});
-    for (reports::CompressBlock& b : r.blocks) {
-      if (removed == b.label + ".attn") b.mixer_step = static_cast<int>(k + 1);
-      if (removed == b.label + ".mlp") b.ffn_step = static_cast<int>(k + 1);
-    }
+    set_step(r.blocks, removed, static_cast<int>(k + 1));
     r.distance = d;
   }
   // Exchanges after the path (compress/finercut.h): a sublayer put back, another removed instead;
@@ -83,12 +88,8 @@ void add_finercut(reports::CompressRun& r, const json& rec) {
                                     removed.empty() ? "" : ", " + removed + " removed", d)});
     if (num(x, "measured_ms") > 0)
       r.points.push_back({num(x, "measured_ms"), d, true, "finalist", fmt::format("exchange {} measured", k + 1)});
-    for (reports::CompressBlock& b : r.blocks) {
-      if (restored == b.label + ".attn") b.mixer_step = 0;
-      if (restored == b.label + ".mlp") b.ffn_step = 0;
-      if (removed == b.label + ".attn") b.mixer_step = step;
-      if (removed == b.label + ".mlp") b.ffn_step = step;
-    }
+    set_step(r.blocks, restored, 0);
+    set_step(r.blocks, removed, step);
     r.distance = d;
   }
   r.note = fmt::format(

@@ -251,11 +251,6 @@ double chosen_predicted_ms(const FinercutResult& r) {
   return r.steps.empty() ? r.original_ms : r.steps.back().predicted_ms;
 }
 
-double chosen_measured_ms(const FinercutResult& r) {
-  if (!r.exchanges.empty()) return r.exchanges.back().measured_ms;
-  return r.steps.empty() ? r.original_measured_ms : r.steps.back().measured_ms;
-}
-
 Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg) {
   const space::Arch& arch = fidelity.arch();
   FinercutResult r;

@@ -74,9 +74,8 @@ Result<FinercutResult> finercut(Fidelity& fidelity, const FinercutConfig& cfg);
 std::vector<Sublayer> removed_by(const FinercutResult& r, std::size_t k);
 // The result: every step's removal, then the exchanges.
 std::vector<Sublayer> chosen(const FinercutResult& r);
-// Its distance (0 with no step) and latency (predicted; measured, 0 when not measured).
+// Its distance (0 with no step) and predicted latency.
 double chosen_distance(const FinercutResult& r);
 double chosen_predicted_ms(const FinercutResult& r);
-double chosen_measured_ms(const FinercutResult& r);
 
 }  // namespace hwnas::compress

@@ -325,13 +325,15 @@ TEST(Finercut, LatencyAwareBudgetExchangesAnEarlyRemovalForALessDivergentOne) {
   saving[c] = 1.0;
   saving[b] = db / dc;
   saving[big] = (floor_big + need) / 2;
-  auto mask_of = [&](const space::Arch& arch) {
+  auto mask_of_set = [&](const std::vector<Sublayer>& set) {
     unsigned m = 0;
-    for (std::size_t i = 0; i < cands.size(); ++i) {
-      const space::Block& blk = arch.stages[0].blocks[static_cast<std::size_t>(cands[i].block)];
-      if (cands[i].ffn ? blk.ffn.kind == space::FfnKind::none : blk.mixer.kind == space::MixerKind::skip) m |= 1u << i;
-    }
+    for (const Sublayer& s : set)
+      m |= 1u << static_cast<std::size_t>(std::find(cands.begin(), cands.end(), s) - cands.begin());
     return m;
+  };
+  // The sublayers removed from `arch`: the original's that no longer compute anything.
+  auto mask_of = [&](const space::Arch& arch) {
+    return ((1u << cands.size()) - 1) & ~mask_of_set(removable_sublayers(arch));
   };
   auto predict_mask = [&](unsigned m) {
     double t = 10;
@@ -355,12 +357,6 @@ TEST(Finercut, LatencyAwareBudgetExchangesAnEarlyRemovalForALessDivergentOne) {
       }
     }
     return out;
-  };
-  auto mask_of_set = [&](const std::vector<Sublayer>& set) {
-    unsigned m = 0;
-    for (const Sublayer& s : set)
-      m |= 1u << static_cast<std::size_t>(std::find(cands.begin(), cands.end(), s) - cands.begin());
-    return m;
   };
 
   auto r = finercut(*f, cfg);

@@ -43,6 +43,18 @@ Files setup(const std::string& tag) {
   return f;
 }
 
+// The sublayers an arch JSON (one stage) has removed, as FinerCut labels them, in network order.
+std::vector<std::string> removed_in(const nlohmann::json& arch) {
+  std::vector<std::string> out;
+  for (std::size_t b = 0; b < arch["stages"][0]["blocks"].size(); ++b) {
+    const auto& blk = arch["stages"][0]["blocks"][b];
+    if (blk["mixer"] == "skip" || blk["mixer"]["kind"] == "skip")
+      out.push_back(fmt::format("stages.0.blocks.{}.attn", b));
+    if (blk["ffn"] == "none" || blk["ffn"]["kind"] == "none") out.push_back(fmt::format("stages.0.blocks.{}.mlp", b));
+  }
+  return out;
+}
+
 std::vector<float> logits_of(const std::string& arch, const std::string& w, const std::string& x,
                              const std::string& out) {
   const CliRun r = run("run " + arch + " --weights " + w + " --input " + x + " --logits " + out + " --threads 1");
@@ -62,11 +74,7 @@ TEST(CliCompress, PrunedModelRunsWithTheLogitsTheCompressorMeasured) {
   const auto order = nlohmann::json::parse(read_text(prefix + ".order.json"));
   ASSERT_EQ(order["steps"].size(), 3u);  // int(6 · 0.5)
   const auto pruned = nlohmann::json::parse(read_text(prefix + ".json"));
-  int removed = 0;
-  for (const auto& b : pruned["stages"][0]["blocks"])
-    removed +=
-        (b["mixer"] == "skip" || b["mixer"]["kind"] == "skip") + (b["ffn"] == "none" || b["ffn"]["kind"] == "none");
-  EXPECT_EQ(removed, 3);
+  EXPECT_EQ(removed_in(pruned).size(), 3u);
 
   const auto original = logits_of(f.arch, f.weights, f.input, tmp("fc_orig.npy"));
   const auto after = logits_of(prefix + ".json", prefix + ".safetensors", f.input, tmp("fc_after.npy"));
@@ -139,15 +147,8 @@ TEST(CliCompress, LatencyAwareToABudgetEndsWithinIt) {
   }
   EXPECT_DOUBLE_EQ(o["result_distance"].get<double>(), d);
   for (const auto& l : o["removed"]) got.push_back(l.get<std::string>());
-  std::vector<std::string> in_arch;
   const auto pruned = nlohmann::json::parse(read_text(prefix + ".json"));
-  for (std::size_t b = 0; b < pruned["stages"][0]["blocks"].size(); ++b) {
-    const auto& blk = pruned["stages"][0]["blocks"][b];
-    if (blk["mixer"] == "skip" || blk["mixer"]["kind"] == "skip")
-      in_arch.push_back(fmt::format("stages.0.blocks.{}.attn", b));
-    if (blk["ffn"] == "none" || blk["ffn"]["kind"] == "none")
-      in_arch.push_back(fmt::format("stages.0.blocks.{}.mlp", b));
-  }
+  std::vector<std::string> in_arch = removed_in(pruned);
   std::sort(want.begin(), want.end());
   std::sort(got.begin(), got.end());
   std::sort(in_arch.begin(), in_arch.end());
